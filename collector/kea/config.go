@@ -1,0 +1,160 @@
+package kea
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"net/netip"
+	"strings"
+)
+
+// daemonConfig is what the poller needs from config-get: the subnets with
+// their prefixes, shared networks and pools, to label statistics.
+type daemonConfig struct {
+	hash    string
+	subnets map[int64]*subnetInfo
+}
+
+type subnetInfo struct {
+	id            int64
+	prefix        string
+	sharedNetwork string
+	pools         map[int64]*poolInfo // by the id Kea uses in subnet[N].pool[M]
+	pdPools       map[int64]*poolInfo
+	// Sizes computed from the pool ranges, for Kea 2.2's -1 totals.
+	addresses, prefixes float64
+	identity            []string
+}
+
+type poolInfo struct {
+	id       int64
+	rng      string
+	size     float64
+	identity []string
+}
+
+type configReply struct {
+	Dhcp4 *dhcpConfig `json:"Dhcp4"`
+	Dhcp6 *dhcpConfig `json:"Dhcp6"`
+	Hash  string      `json:"hash"`
+}
+
+type dhcpConfig struct {
+	Subnet4        []subnetConf `json:"subnet4"`
+	Subnet6        []subnetConf `json:"subnet6"`
+	SharedNetworks []struct {
+		Name    string       `json:"name"`
+		Subnet4 []subnetConf `json:"subnet4"`
+		Subnet6 []subnetConf `json:"subnet6"`
+	} `json:"shared-networks"`
+}
+
+type subnetConf struct {
+	ID     int64  `json:"id"`
+	Subnet string `json:"subnet"`
+	Pools  []struct {
+		Pool   string `json:"pool"`
+		PoolID *int64 `json:"pool-id"`
+	} `json:"pools"`
+	PDPools []struct {
+		Prefix       string `json:"prefix"`
+		PrefixLen    int    `json:"prefix-len"`
+		DelegatedLen int    `json:"delegated-len"`
+		PoolID       *int64 `json:"pool-id"`
+	} `json:"pd-pools"`
+}
+
+// parseConfig reads the arguments of a config-get reply for one daemon.
+func parseConfig(server, daemon string, args []byte) (*daemonConfig, error) {
+	var reply configReply
+	if err := json.Unmarshal(args, &reply); err != nil {
+		return nil, fmt.Errorf("config-get: %w", err)
+	}
+	dc := reply.Dhcp4
+	if daemon == "dhcp6" {
+		dc = reply.Dhcp6
+	}
+	if dc == nil {
+		return nil, fmt.Errorf("config-get: reply has no %s configuration", map[string]string{"dhcp4": "Dhcp4", "dhcp6": "Dhcp6"}[daemon])
+	}
+	cfg := &daemonConfig{hash: reply.Hash, subnets: map[int64]*subnetInfo{}}
+	add := func(shared string, subnets []subnetConf) error {
+		for _, sc := range subnets {
+			if _, dup := cfg.subnets[sc.ID]; dup {
+				return fmt.Errorf("config-get: subnet id %d appears twice", sc.ID)
+			}
+			si, err := newSubnetInfo(server, shared, sc)
+			if err != nil {
+				return fmt.Errorf("config-get: subnet %d (%s): %w", sc.ID, sc.Subnet, err)
+			}
+			cfg.subnets[sc.ID] = si
+		}
+		return nil
+	}
+	if err := add("", append(dc.Subnet4, dc.Subnet6...)); err != nil {
+		return nil, err
+	}
+	for _, sn := range dc.SharedNetworks {
+		if err := add(sn.Name, append(sn.Subnet4, sn.Subnet6...)); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
+	id := fmt.Sprint(sc.ID)
+	si := &subnetInfo{id: sc.ID, prefix: sc.Subnet, sharedNetwork: shared,
+		pools: map[int64]*poolInfo{}, pdPools: map[int64]*poolInfo{},
+		identity: []string{server, id, sc.Subnet, shared}}
+	// Kea numbers pools in statistics by their pool-id when one is set and by
+	// their position in the list otherwise (see testdata/kea/fixtures/SOURCES.md).
+	for i, p := range sc.Pools {
+		pid := int64(i)
+		if p.PoolID != nil {
+			pid = *p.PoolID
+		}
+		rng := strings.Join(strings.Fields(p.Pool), "") // "a - b" -> "a-b"
+		size, err := poolSize(p.Pool)
+		if err != nil {
+			return nil, err
+		}
+		si.addresses += size
+		si.pools[pid] = &poolInfo{id: pid, rng: rng, size: size, identity: []string{server, id, sc.Subnet, shared, fmt.Sprint(pid), rng}}
+	}
+	for i, p := range sc.PDPools {
+		pid := int64(i)
+		if p.PoolID != nil {
+			pid = *p.PoolID
+		}
+		if p.DelegatedLen < p.PrefixLen || p.DelegatedLen > 128 || p.PrefixLen < 0 {
+			return nil, fmt.Errorf("pd-pool %s/%d: delegated-len %d", p.Prefix, p.PrefixLen, p.DelegatedLen)
+		}
+		rng := fmt.Sprintf("%s/%d", p.Prefix, p.PrefixLen)
+		size := math.Ldexp(1, p.DelegatedLen-p.PrefixLen)
+		si.prefixes += size
+		si.pdPools[pid] = &poolInfo{id: pid, rng: rng, size: size, identity: []string{server, id, sc.Subnet, shared, fmt.Sprint(pid), rng}}
+	}
+	return si, nil
+}
+
+// poolSize counts the addresses of "first - last" or "prefix/len".
+func poolSize(pool string) (float64, error) {
+	if first, last, ok := strings.Cut(pool, "-"); ok {
+		a, err1 := netip.ParseAddr(strings.TrimSpace(first))
+		b, err2 := netip.ParseAddr(strings.TrimSpace(last))
+		if err1 != nil || err2 != nil || a.Is4() != b.Is4() || b.Less(a) {
+			return 0, fmt.Errorf("pool %q: not a range of addresses", pool)
+		}
+		x := new(big.Int).SetBytes(a.AsSlice())
+		y := new(big.Int).SetBytes(b.AsSlice())
+		f, _ := new(big.Float).SetInt(y.Sub(y, x).Add(y, big.NewInt(1))).Float64()
+		return f, nil
+	}
+	p, err := netip.ParsePrefix(strings.TrimSpace(pool))
+	if err != nil {
+		return 0, fmt.Errorf("pool %q: %w", pool, err)
+	}
+	return math.Ldexp(1, p.Addr().BitLen()-p.Bits()), nil
+}

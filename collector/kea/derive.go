@@ -1,0 +1,198 @@
+package kea
+
+import (
+	"slices"
+
+	"github.com/ddiscope/ddiscope/catalog"
+	"github.com/ddiscope/ddiscope/collector"
+)
+
+// derivation computes what Kea does not report: utilisation of subnets and
+// pools, and totals and utilisation of shared networks (Kea has no
+// shared-network statistics).
+type derivation struct {
+	// The metrics Kea's total and assigned statistics feed, per subnet and
+	// per pool.
+	subnetTotal, subnetAssigned *catalog.Metric
+	poolTotal, poolAssigned     *catalog.Metric
+	poolScope                   catalog.Scope
+	pd              bool // sizes come from pd-pools (prefixes), not address pools
+	subnetRatio     *catalog.Metric
+	poolRatio       *catalog.Metric
+	sharedTotal     *catalog.Metric
+	sharedAssigned  *catalog.Metric
+	sharedRatio     *catalog.Metric
+}
+
+// derivationNames lists, per daemon, the statistics and the catalog metrics
+// each derivation uses. A test checks that every name is in the catalog.
+func derivationNames() map[string][][7]string {
+	return map[string][][7]string{
+		"dhcp4": {{"total-addresses", "assigned-addresses",
+			"kea_dhcp4_subnet_utilization_ratio", "kea_dhcp4_pool_utilization_ratio",
+			"kea_dhcp4_shared_network_addresses", "kea_dhcp4_shared_network_addresses_assigned", "kea_dhcp4_shared_network_utilization_ratio"}},
+		"dhcp6": {
+			{"total-nas", "assigned-nas",
+				"kea_dhcp6_subnet_address_utilization_ratio", "kea_dhcp6_pool_utilization_ratio",
+				"kea_dhcp6_shared_network_addresses", "kea_dhcp6_shared_network_addresses_assigned", "kea_dhcp6_shared_network_address_utilization_ratio"},
+			{"total-pds", "assigned-pds",
+				"kea_dhcp6_subnet_prefix_utilization_ratio", "kea_dhcp6_pd_pool_utilization_ratio",
+				"kea_dhcp6_shared_network_prefixes", "kea_dhcp6_shared_network_prefixes_assigned", "kea_dhcp6_shared_network_prefix_utilization_ratio"},
+		},
+	}
+}
+
+func derivations(cat *catalog.Catalog) map[string][]derivation {
+	out := map[string][]derivation{}
+	for daemon, list := range derivationNames() {
+		for _, n := range list {
+			d := derivation{poolScope: catalog.ScopePool,
+				subnetRatio: cat.Metric(n[2]), poolRatio: cat.Metric(n[3]),
+				sharedTotal: cat.Metric(n[4]), sharedAssigned: cat.Metric(n[5]), sharedRatio: cat.Metric(n[6])}
+			if n[0] == "total-pds" {
+				d.pd, d.poolScope = true, catalog.ScopePDPool
+			}
+			metric := func(scope catalog.Scope, stat string) *catalog.Metric {
+				b, _ := cat.Lookup(daemon, scope, stat)
+				return b.Metric
+			}
+			d.subnetTotal, d.subnetAssigned = metric(catalog.ScopeSubnet, n[0]), metric(catalog.ScopeSubnet, n[1])
+			d.poolTotal, d.poolAssigned = metric(d.poolScope, n[0]), metric(d.poolScope, n[1])
+			out[daemon] = append(out[daemon], d)
+		}
+	}
+	return out
+}
+
+type pair struct {
+	total, assigned       float64
+	hasTotal, hasAssigned bool
+}
+
+// accumulator gathers totals and assigned counts during one build.
+// Objects are kept in the order they were first seen, so that derived
+// samples come out in Kea's order, the same every poll.
+type accumulator struct {
+	ds      []derivation
+	subnets []ordered[*subnetInfo]
+	pools   []ordered[*poolInfo]
+}
+
+type ordered[K comparable] struct {
+	index map[K]int
+	keys  []K
+	pairs []pair
+}
+
+func (o *ordered[K]) get(k K) *pair {
+	if o.index == nil {
+		o.index = map[K]int{}
+	}
+	i, ok := o.index[k]
+	if !ok {
+		i = len(o.keys)
+		o.index[k] = i
+		o.keys = append(o.keys, k)
+		o.pairs = append(o.pairs, pair{})
+	}
+	return &o.pairs[i]
+}
+
+func newAccumulator(ds []derivation) *accumulator {
+	return &accumulator{ds: ds, subnets: make([]ordered[*subnetInfo], len(ds)), pools: make([]ordered[*poolInfo], len(ds))}
+}
+
+// sizeOf returns the configured size for a total statistic Kea could not
+// count, and false for anything else.
+func (a *accumulator) sizeOf(rs *rawStat, si *subnetInfo, pi *poolInfo) (float64, bool) {
+	m := rs.binding.Metric
+	for _, d := range a.ds {
+		if m != d.subnetTotal && m != d.poolTotal {
+			continue
+		}
+		switch {
+		case pi != nil && pi.size > 0:
+			return pi.size, true
+		case pi == nil && si != nil && d.pd && si.prefixes > 0:
+			return si.prefixes, true
+		case pi == nil && si != nil && !d.pd && si.addresses > 0:
+			return si.addresses, true
+		}
+	}
+	return 0, false
+}
+
+func (a *accumulator) observe(rs *rawStat, si *subnetInfo, pi *poolInfo, v float64) {
+	if si == nil {
+		return
+	}
+	m := rs.binding.Metric
+	for i, d := range a.ds {
+		isTotal := m == d.subnetTotal || m == d.poolTotal
+		if !isTotal && m != d.subnetAssigned && m != d.poolAssigned {
+			continue
+		}
+		var p *pair
+		switch {
+		case pi != nil && rs.name.scope == d.poolScope:
+			p = a.pools[i].get(pi)
+		case pi == nil:
+			p = a.subnets[i].get(si)
+		default:
+			continue
+		}
+		if isTotal {
+			p.total, p.hasTotal = v, true
+		} else {
+			p.assigned, p.hasAssigned = v, true
+		}
+	}
+}
+
+func (a *accumulator) emit(snap *collector.Snapshot) {
+	for i, d := range a.ds {
+		shared := map[string]*pair{}
+		for j, si := range a.subnets[i].keys {
+			p := &a.subnets[i].pairs[j]
+			if d.subnetRatio != nil && p.hasTotal && p.hasAssigned && p.total > 0 {
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.subnetRatio, Identity: si.identity, Value: p.assigned / p.total})
+			}
+			if si.sharedNetwork == "" {
+				continue
+			}
+			sp := shared[si.sharedNetwork]
+			if sp == nil {
+				sp = &pair{}
+				shared[si.sharedNetwork] = sp
+			}
+			sp.total += p.total
+			sp.assigned += p.assigned
+			sp.hasTotal = sp.hasTotal || p.hasTotal
+			sp.hasAssigned = sp.hasAssigned || p.hasAssigned
+		}
+		for j, pi := range a.pools[i].keys {
+			p := &a.pools[i].pairs[j]
+			if d.poolRatio != nil && p.hasTotal && p.hasAssigned && p.total > 0 {
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.poolRatio, Identity: pi.identity, Value: p.assigned / p.total})
+			}
+		}
+		names := make([]string, 0, len(shared))
+		for n := range shared {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			p := shared[n]
+			id := []string{snap.Target, n}
+			if d.sharedTotal != nil && p.hasTotal {
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.sharedTotal, Identity: id, Value: p.total})
+			}
+			if d.sharedAssigned != nil && p.hasAssigned {
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.sharedAssigned, Identity: id, Value: p.assigned})
+			}
+			if d.sharedRatio != nil && p.hasTotal && p.hasAssigned && p.total > 0 {
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.sharedRatio, Identity: id, Value: p.assigned / p.total})
+			}
+		}
+	}
+}

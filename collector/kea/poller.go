@@ -1,0 +1,429 @@
+// Package kea polls Kea DHCP servers: statistics from statistic-get-all,
+// labelled with subnets, shared networks and pools from config-get, which is
+// read again only when the configuration changed.
+package kea
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/ddiscope/ddiscope/catalog"
+	"github.com/ddiscope/ddiscope/collector"
+	"github.com/ddiscope/ddiscope/internal/keactl"
+)
+
+// Options configure a Kea poller.
+type Options struct {
+	// Daemons to poll behind a Control Agent ("dhcp4", "dhcp6", "d2"). Empty:
+	// every daemon the agent has a control socket for. Ignored for a daemon
+	// reached directly, which is one daemon.
+	Daemons []string
+	// ConfigRefresh is how often config-get is read again from a Kea that has
+	// no config-hash-get (2.2), even when its subnets look unchanged.
+	// Default 10 minutes.
+	ConfigRefresh time.Duration
+}
+
+// Poller polls one Kea target. It is not safe for concurrent use: the poll
+// loop calls it from one goroutine.
+type Poller struct {
+	name    string
+	client  *keactl.Client
+	cat     *catalog.Catalog
+	log     *slog.Logger
+	opts    Options
+	now     func() time.Time
+	derived map[string][]derivation
+
+	detected bool
+	direct   string // the daemon reached directly, or "" behind a Control Agent
+	daemons  map[string]*daemonState
+	unknown  map[string]bool // unknown statistic names already logged
+}
+
+type daemonState struct {
+	name        string
+	cfg         *daemonConfig
+	cfgRead     time.Time
+	noHash      bool // config-hash-get unsupported (Kea < 2.4)
+	stats       []rawStat
+	up          bool
+	lastErr     string
+	reasonCount map[keactl.Reason]uint64
+}
+
+type rawStat struct {
+	name    statName
+	binding catalog.Binding
+	value   float64
+}
+
+// NewPoller builds a poller for one target.
+func NewPoller(client *keactl.Client, cat *catalog.Catalog, log *slog.Logger, opts Options) *Poller {
+	if opts.ConfigRefresh <= 0 {
+		opts.ConfigRefresh = 10 * time.Minute
+	}
+	return &Poller{name: client.Name(), client: client, cat: cat,
+		log: log.With("target", client.Name()), opts: opts, now: time.Now,
+		derived: derivations(cat), daemons: map[string]*daemonState{}, unknown: map[string]bool{}}
+}
+
+// Name is the target's name.
+func (p *Poller) Name() string { return p.name }
+
+// Kind is "kea".
+func (p *Poller) Kind() string { return "kea" }
+
+// PollResult is a snapshot and what the poll noticed on the way.
+type PollResult struct {
+	Snapshot *collector.Snapshot
+	Unknown  int // statistics the catalog does not know
+}
+
+// Poll reads every daemon of the target and builds a snapshot. It fails only
+// when no daemon could be read; a daemon down behind a working Control Agent
+// is reported by kea_daemon_up 0 in an otherwise good snapshot.
+func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
+	if !p.detected {
+		if err := p.detect(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
+	snap := &collector.Snapshot{Target: p.name, Kind: "kea", Time: p.now()}
+	var firstErr error
+	unknown := 0
+	anyUp := false
+	for _, d := range p.daemonNames() {
+		ds := p.daemons[d]
+		n, err := p.pollDaemon(ctx, ds, snap)
+		unknown += n
+		ds.up = err == nil
+		if err == nil {
+			anyUp = true
+			ds.lastErr = ""
+		} else {
+			if firstErr == nil {
+				firstErr = err
+			}
+			if ds.lastErr != err.Error() {
+				p.log.Warn("kea daemon poll failed", "daemon", d, "err", err)
+				ds.lastErr = err.Error()
+			}
+		}
+		if m := p.cat.Metric("kea_daemon_up"); m != nil {
+			snap.Samples = append(snap.Samples, collector.Sample{Metric: m, Identity: []string{p.name, d}, Value: boolf(err == nil)})
+		}
+	}
+	if !anyUp {
+		// Detection may be stale (a Control Agent replaced by a daemon's own
+		// listener on upgrade): detect again next time.
+		p.detected = false
+		if firstErr == nil {
+			firstErr = &keactl.Error{Target: p.name, Command: "statistic-get-all", Reason: keactl.ReasonEmpty, Text: "no daemon to poll"}
+		}
+		return nil, unknown, firstErr
+	}
+	snap.Group(len(p.cat.Metrics))
+	return snap, unknown, nil
+}
+
+func boolf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (p *Poller) daemonNames() []string {
+	names := make([]string, 0, len(p.daemons))
+	for n := range p.daemons {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// detect finds out whether the URL is a Control Agent or a daemon, and which
+// daemons there are. config-get without "service" answers both questions:
+// the agent returns its own configuration with its control sockets, a daemon
+// its configuration, which then serves as the first one for labels.
+func (p *Poller) detect(ctx context.Context) error {
+	resp, err := p.client.Call(ctx, "config-get", "", nil)
+	if err != nil {
+		return err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(resp.Arguments, &top); err != nil {
+		return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: err}
+	}
+	known := map[string]string{"Dhcp4": "dhcp4", "Dhcp6": "dhcp6", "DhcpDdns": "d2"}
+	if ca, ok := top["Control-agent"]; ok {
+		var conf struct {
+			ControlSockets map[string]json.RawMessage `json:"control-sockets"`
+		}
+		if err := json.Unmarshal(ca, &conf); err != nil {
+			return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: err}
+		}
+		want := p.opts.Daemons
+		if len(want) == 0 {
+			for d := range conf.ControlSockets {
+				want = append(want, d)
+			}
+		}
+		p.resetDaemons("", want)
+		if len(p.daemons) == 0 {
+			return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonEmpty, Text: "the Control Agent has no control socket for dhcp4, dhcp6 or d2"}
+		}
+		p.log.Info("found a Kea Control Agent", "daemons", p.daemonNames())
+	} else {
+		daemon := ""
+		for k, d := range known {
+			if _, ok := top[k]; ok {
+				daemon = d
+			}
+		}
+		if daemon == "" {
+			return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: errors.New("the configuration is neither a Control Agent's nor a DHCP or D2 daemon's")}
+		}
+		p.resetDaemons(daemon, []string{daemon})
+		if daemon != "d2" {
+			cfg, err := parseConfig(p.name, daemon, resp.Arguments)
+			if err != nil {
+				return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: err}
+			}
+			ds := p.daemons[daemon]
+			ds.cfg, ds.cfgRead = cfg, p.now()
+		}
+		p.log.Info("found a Kea daemon", "daemon", daemon)
+	}
+	p.detected = true
+	return nil
+}
+
+func (p *Poller) resetDaemons(direct string, names []string) {
+	p.direct = direct
+	old := p.daemons
+	p.daemons = map[string]*daemonState{}
+	for _, n := range names {
+		if n != "dhcp4" && n != "dhcp6" && n != "d2" {
+			continue
+		}
+		if ds, ok := old[n]; ok {
+			p.daemons[n] = ds
+			continue
+		}
+		p.daemons[n] = &daemonState{name: n}
+	}
+}
+
+// service is the "service" value for a daemon: none when it is reached directly.
+func (p *Poller) service(d string) string {
+	if p.direct != "" {
+		return ""
+	}
+	return d
+}
+
+func (p *Poller) pollDaemon(ctx context.Context, ds *daemonState, snap *collector.Snapshot) (int, error) {
+	svc := p.service(ds.name)
+	needConfig := ds.name != "d2" && ds.cfg == nil
+	if ds.name != "d2" && ds.cfg != nil && !ds.noHash {
+		// Kea 2.4+: a 64-byte hash tells whether config-get must be read again.
+		resp, err := p.client.Call(ctx, "config-hash-get", svc, nil)
+		var ke *keactl.Error
+		switch {
+		case errors.As(err, &ke) && ke.Reason == keactl.ReasonUnsupported:
+			ds.noHash = true
+		case err != nil:
+			return 0, err
+		default:
+			var h struct {
+				Hash string `json:"hash"`
+			}
+			if json.Unmarshal(resp.Arguments, &h) == nil && h.Hash != ds.cfg.hash {
+				needConfig = true
+			}
+		}
+	}
+	if ds.noHash && ds.cfg != nil && p.now().Sub(ds.cfgRead) >= p.opts.ConfigRefresh {
+		needConfig = true
+	}
+	if needConfig {
+		if err := p.readConfig(ctx, ds); err != nil {
+			return 0, err
+		}
+	}
+	unknown, err := p.readStats(ctx, ds)
+	if err != nil {
+		return unknown, err
+	}
+	// Kea 2.2 has no hash: a subnet in the statistics that the configuration
+	// lacks (or the reverse) means the configuration changed.
+	if ds.name != "d2" && (ds.noHash || ds.cfg.hash == "") && !p.subnetsMatch(ds) {
+		if err := p.readConfig(ctx, ds); err != nil {
+			return unknown, err
+		}
+	}
+	p.build(ds, snap)
+	return unknown, nil
+}
+
+func (p *Poller) readConfig(ctx context.Context, ds *daemonState) error {
+	resp, err := p.client.Call(ctx, "config-get", p.service(ds.name), nil)
+	if err != nil {
+		return err
+	}
+	cfg, err := parseConfig(p.name, ds.name, resp.Arguments)
+	if err != nil {
+		return &keactl.Error{Target: p.name, Command: "config-get", Service: p.service(ds.name), Reason: keactl.ReasonMalformed, Err: err}
+	}
+	if ds.cfg != nil {
+		p.log.Info("kea configuration changed", "daemon", ds.name, "subnets", len(cfg.subnets))
+	}
+	ds.cfg, ds.cfgRead = cfg, p.now()
+	return nil
+}
+
+func (p *Poller) subnetsMatch(ds *daemonState) bool {
+	seen := 0
+	last := int64(-1)
+	for i := range ds.stats {
+		st := &ds.stats[i].name
+		if st.scope != catalog.ScopeSubnet || st.subnet == last {
+			continue
+		}
+		last = st.subnet
+		if _, ok := ds.cfg.subnets[st.subnet]; !ok {
+			return false
+		}
+		seen++
+	}
+	// Kea lists statistics sorted by name, so one subnet's may be split
+	// ("subnet[1]…", "subnet[10]…", "subnet[1]…" never happens, but be
+	// tolerant): seen counts runs, an upper bound on distinct subnets.
+	return seen >= len(ds.cfg.subnets) || len(ds.cfg.subnets) == 0
+}
+
+func (p *Poller) readStats(ctx context.Context, ds *daemonState) (int, error) {
+	ds.stats = ds.stats[:0]
+	unknown := 0
+	var env statEnvelope
+	svc := p.service(ds.name)
+	err := p.client.Stream(ctx, "statistic-get-all", svc, nil, func(r io.Reader) error {
+		var err error
+		env, err = parseStatistics(r, func(name, raw []byte) {
+			sn, ok := splitStatName(name)
+			var b catalog.Binding
+			if ok {
+				b, ok = p.cat.Lookup(ds.name, sn.scope, string(sn.stat))
+			}
+			if !ok {
+				unknown++
+				p.noteUnknown(ds.name, name)
+				return
+			}
+			v, err := parseValue(raw)
+			if err != nil {
+				unknown++
+				p.noteUnknown(ds.name, name)
+				return
+			}
+			sn.stat = nil // points into the parser's buffer, reused for the next name
+			ds.stats = append(ds.stats, rawStat{name: sn, binding: b, value: v})
+		}, func(name []byte) {
+			unknown++
+			p.noteUnknown(ds.name, name)
+		})
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := p.client.ResultError("statistic-get-all", svc, env.Result, env.Text); err != nil {
+		return 0, err
+	}
+	return unknown, nil
+}
+
+// noteUnknown logs a statistic the catalog does not know, once per name.
+// The set is bounded so that a Kea sending garbage names cannot grow it.
+func (p *Poller) noteUnknown(daemon string, name []byte) {
+	if p.unknown[string(name)] || len(p.unknown) >= 1000 {
+		return
+	}
+	p.unknown[string(name)] = true
+	p.log.Warn("kea statistic not in the catalog: counted in ddiscope_unknown_statistics, not exported", "daemon", daemon, "statistic", string(name))
+}
+
+func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
+	cfg := ds.cfg
+	global := []string{p.name}
+	keys := map[string][]string{}
+	acc := newAccumulator(p.derived[ds.name])
+	for i := range ds.stats {
+		rs := &ds.stats[i]
+		var id []string
+		var si *subnetInfo
+		var pi *poolInfo
+		switch rs.name.scope {
+		case catalog.ScopeGlobal:
+			id = global
+		case catalog.ScopeKey:
+			id = keys[rs.name.key]
+			if id == nil {
+				id = []string{p.name, rs.name.key}
+				keys[rs.name.key] = id
+			}
+		default:
+			si = p.subnet(cfg, rs.name.subnet)
+			id = si.identity
+			if rs.name.scope == catalog.ScopePool || rs.name.scope == catalog.ScopePDPool {
+				pi = p.pool(si, rs.name.scope, rs.name.pool)
+				id = pi.identity
+			}
+		}
+		v := rs.value
+		if v < 0 {
+			// Kea 2.2 reports -1 for a total that overflows its int64 counter
+			// (a whole /64 pool): take the size from the configured ranges.
+			if size, ok := acc.sizeOf(rs, si, pi); ok {
+				v = size
+			} else {
+				continue
+			}
+		}
+		acc.observe(rs, si, pi, v)
+		snap.Samples = append(snap.Samples, collector.Sample{Metric: rs.binding.Metric, Identity: id, Extra: rs.binding.ExtraValues, Value: v})
+	}
+	acc.emit(snap)
+}
+
+// subnet returns the labels of a subnet, with empty prefix and shared network
+// when the configuration does not know it yet (it is read again next poll).
+func (p *Poller) subnet(cfg *daemonConfig, id int64) *subnetInfo {
+	if cfg != nil {
+		if si, ok := cfg.subnets[id]; ok {
+			return si
+		}
+	}
+	return &subnetInfo{id: id, pools: map[int64]*poolInfo{}, pdPools: map[int64]*poolInfo{}, identity: []string{p.name, fmt.Sprint(id), "", ""}}
+}
+
+func (p *Poller) pool(si *subnetInfo, scope catalog.Scope, id int64) *poolInfo {
+	m := si.pools
+	if scope == catalog.ScopePDPool {
+		m = si.pdPools
+	}
+	if pi, ok := m[id]; ok {
+		return pi
+	}
+	pi := &poolInfo{id: id, identity: []string{si.identity[0], si.identity[1], si.identity[2], si.identity[3], fmt.Sprint(id), ""}}
+	m[id] = pi
+	return pi
+}
