@@ -1,0 +1,193 @@
+// Command ddiscope polls Kea DHCP servers and serves their statistics as
+// Prometheus metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/ddiscope/ddiscope/catalog"
+	"github.com/ddiscope/ddiscope/collector"
+	"github.com/ddiscope/ddiscope/internal/config"
+	"github.com/ddiscope/ddiscope/internal/daemon"
+	promexp "github.com/ddiscope/ddiscope/exporters/prometheus"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	app := kingpin.New("ddiscope", "Polls Kea DHCP servers and serves their statistics as Prometheus metrics.")
+	configFile := app.Flag("config.file", "YAML file listing targets (see docs/configuration.md).").String()
+	targets := app.Flag("kea.target", "A Kea target as NAME=URL, URL http(s)://host:port/ or unix:///path/to/socket. Repeatable.").Strings()
+	keaDir := app.Flag("kea.config-dir", "Where to look for the local Kea's configuration files when no target is given.").Default("/etc/kea").String()
+	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+	probeTimeout := app.Flag("probe.timeout", "Timeout of /probe when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.").Default("10s").Duration()
+	webConfig := webflag.AddFlags(app, ":9547")
+	logConfig := &promslog.Config{}
+	promslogflag.AddFlags(app, logConfig)
+	app.Version(version.Print("ddiscope"))
+	app.HelpFlag.Short('h')
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintln(os.Stderr, "ddiscope:", err)
+		return 1
+	}
+	log := promslog.New(logConfig)
+
+	cat, err := catalog.New(catalog.All())
+	if err != nil {
+		log.Error("metric catalog", "err", err)
+		return 1
+	}
+	load := func() (*config.File, error) { return loadTargets(log, *configFile, *targets, *keaDir) }
+	conf, err := load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ddiscope:", err)
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	store := collector.NewStore()
+	d := daemon.New(log, cat, store)
+	if err := d.Apply(ctx, conf); err != nil {
+		fmt.Fprintln(os.Stderr, "ddiscope:", err)
+		return 1
+	}
+	defer d.Stop()
+
+	reload := func() error {
+		c, err := load()
+		if err == nil {
+			err = d.Apply(ctx, c)
+		}
+		if err != nil {
+			log.Error("reload failed; the previous configuration stays in force", "err", err)
+			return err
+		}
+		log.Info("configuration reloaded", "targets", len(c.Kea))
+		return nil
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				reload()
+			}
+		}
+	}()
+
+	runtime := prometheus.NewRegistry()
+	runtime.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("ddiscope"))
+	mux := http.NewServeMux()
+	mux.Handle("GET "+*metricsPath, promexp.NewHandler(cat, store, runtime, log))
+	mux.Handle("GET /probe", promexp.ProbeHandler(cat, d.Probe, *probeTimeout))
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if ok, who := store.Ready(); !ok {
+			http.Error(w, fmt.Sprintf("Not ready: target %q is failing and its on-fail is stop-retry-exit", who), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Ready")
+	})
+	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		if err := reload(); err != nil {
+			http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "Reloaded")
+	})
+	if *metricsPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name: "ddiscope", Description: "Kea DHCP metrics", Version: version.Info(),
+			Links: []web.LandingLinks{{Address: *metricsPath, Text: "Metrics"}, {Address: "/-/healthy", Text: "Health"}},
+		})
+		if err != nil {
+			log.Error("landing page", "err", err)
+			return 1
+		}
+		mux.Handle("/", landing)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(srv, webConfig, log) }()
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-d.Fatal():
+		log.Error("exiting", "err", err)
+		shutdown(srv)
+		return 1
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error("web server", "err", err)
+			return 1
+		}
+	}
+	shutdown(srv)
+	return 0
+}
+
+func shutdown(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+}
+
+// loadTargets merges the configuration file and --kea.target flags; with
+// neither, it looks for the local Kea.
+func loadTargets(log *slog.Logger, file string, flags []string, keaDir string) (*config.File, error) {
+	conf := &config.File{Path: "command line"}
+	if file != "" {
+		c, err := config.Load(file)
+		if err != nil {
+			return nil, err
+		}
+		conf = c
+	}
+	for _, f := range flags {
+		k, err := config.ParseTargetFlag(f)
+		if err != nil {
+			return nil, err
+		}
+		conf.Kea = append(conf.Kea, k)
+	}
+	if err := conf.Check(); err != nil {
+		return nil, err
+	}
+	if len(conf.Kea) == 0 {
+		ts, found, err := config.Discover(keaDir)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range found {
+			log.Info("found the local Kea", "via", f)
+		}
+		conf.Kea = ts
+	}
+	return conf, nil
+}

@@ -1,0 +1,229 @@
+// Package config reads ddiscope's YAML configuration file: the targets to
+// poll and how. Keys follow Kea's own spelling (trust-anchor, cert-file,
+// retry-on-startup, on-fail, …) so that Kea operators recognise them. Unknown
+// keys are errors naming the file and line.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Poll settings, shared by defaults and each target.
+type Poll struct {
+	Interval          *time.Duration `yaml:"interval"`
+	Timeout           *time.Duration `yaml:"timeout"`
+	RetryOnStartup    *bool          `yaml:"retry-on-startup"`
+	OnFail            *string        `yaml:"on-fail"`
+	MaxReconnectTries *int           `yaml:"max-reconnect-tries"`
+	ReconnectWaitTime *time.Duration `yaml:"reconnect-wait-time"`
+	MaxResponseBytes  *int64         `yaml:"max-response-bytes"`
+	ConfigRefresh     *time.Duration `yaml:"config-refresh"`
+}
+
+// Kea is one Kea target: a Control Agent, a daemon's HTTP listener or a
+// daemon's UNIX control socket.
+type Kea struct {
+	Name    string   `yaml:"name"`
+	URL     string   `yaml:"url"`
+	Daemons []string `yaml:"daemons"`
+
+	User         string `yaml:"user"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password-file"`
+
+	TrustAnchor        string `yaml:"trust-anchor"`
+	CertFile           string `yaml:"cert-file"`
+	KeyFile            string `yaml:"key-file"`
+	ServerName         string `yaml:"server-name"`
+	InsecureSkipVerify bool   `yaml:"insecure-skip-verify"`
+
+	Poll `yaml:",inline"`
+
+	Line int `yaml:"-"` // where the target starts in the file, for errors
+}
+
+// File is the whole configuration file.
+type File struct {
+	Defaults Poll  `yaml:"defaults"`
+	Kea      []Kea `yaml:"kea"`
+
+	Path string `yaml:"-"`
+}
+
+// Load reads and checks a configuration file.
+func Load(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	return Parse(path, b)
+}
+
+var fieldNotFound = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+
+// Parse reads a configuration from b; path names it in errors.
+func Parse(path string, b []byte) (*File, error) {
+	f := &File{Path: path}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(f); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			msgs := make([]string, 0, len(te.Errors))
+			for _, e := range te.Errors {
+				if m := fieldNotFound.FindStringSubmatch(e); m != nil {
+					e = fmt.Sprintf("line %s: unknown key %q", m[1], m[2])
+				}
+				msgs = append(msgs, fmt.Sprintf("%s:%s", path, strings.TrimPrefix(e, "line ")))
+			}
+			return nil, fmt.Errorf("config file %s", strings.Join(msgs, "; "))
+		}
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	// A second pass over the node tree finds each target's line for the
+	// checks below, which the struct decode does not keep.
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err == nil && len(root.Content) > 0 {
+		doc := root.Content[0]
+		for i := 0; i+1 < len(doc.Content); i += 2 {
+			if doc.Content[i].Value == "kea" {
+				for j, n := range doc.Content[i+1].Content {
+					if j < len(f.Kea) {
+						f.Kea[j].Line = n.Line
+					}
+				}
+			}
+		}
+	}
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Check validates targets: names unique and usable as labels, URLs usable,
+// poll settings consistent. Errors name the file, line and key.
+func (f *File) Check() error {
+	seen := map[string]bool{}
+	var errs []error
+	for i := range f.Kea {
+		k := &f.Kea[i]
+		where := fmt.Sprintf("%s:%d: kea target %q", f.Path, k.Line, k.Name)
+		if k.Name == "" {
+			errs = append(errs, fmt.Errorf("%s:%d: kea target #%d: key \"name\" is missing", f.Path, k.Line, i+1))
+			continue
+		}
+		if seen[k.Name] {
+			errs = append(errs, fmt.Errorf("%s: key \"name\": the name is used by another target", where))
+		}
+		seen[k.Name] = true
+		if err := CheckURL(k.URL); err != nil {
+			errs = append(errs, fmt.Errorf("%s: key \"url\": %w", where, err))
+		}
+		for _, d := range k.Daemons {
+			if d != "dhcp4" && d != "dhcp6" && d != "d2" {
+				errs = append(errs, fmt.Errorf("%s: key \"daemons\": %q is not dhcp4, dhcp6 or d2", where, d))
+			}
+		}
+		if k.Password != "" && k.PasswordFile != "" {
+			errs = append(errs, fmt.Errorf("%s: keys \"password\" and \"password-file\" exclude each other", where))
+		}
+		if (k.CertFile == "") != (k.KeyFile == "") {
+			errs = append(errs, fmt.Errorf("%s: keys \"cert-file\" and \"key-file\" go together", where))
+		}
+		p := k.Effective(f.Defaults)
+		if p.OnFail != nil {
+			switch *p.OnFail {
+			case "stop-retry-exit", "serve-retry-exit", "serve-retry-continue":
+			default:
+				errs = append(errs, fmt.Errorf("%s: key \"on-fail\": %q is not stop-retry-exit, serve-retry-exit or serve-retry-continue", where, *p.OnFail))
+			}
+		}
+		if p.Interval != nil && *p.Interval <= 0 || p.Timeout != nil && *p.Timeout <= 0 {
+			errs = append(errs, fmt.Errorf("%s: keys \"interval\" and \"timeout\" must be positive", where))
+		}
+		if p.Interval != nil && p.Timeout != nil && *p.Timeout > *p.Interval {
+			errs = append(errs, fmt.Errorf("%s: key \"timeout\" (%s) is longer than \"interval\" (%s)", where, *p.Timeout, *p.Interval))
+		}
+		if p.MaxReconnectTries != nil && *p.MaxReconnectTries < 0 {
+			errs = append(errs, fmt.Errorf("%s: key \"max-reconnect-tries\" must not be negative", where))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckURL accepts http(s)://host[:port]/… and unix:///path.
+func CheckURL(raw string) error {
+	if raw == "" {
+		return errors.New("missing")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	switch u.Scheme {
+	case "http", "https":
+		if u.Host == "" {
+			return fmt.Errorf("%q has no host", raw)
+		}
+	case "unix":
+		if u.Host != "" || u.Path == "" {
+			return fmt.Errorf("%q: a socket URL is unix:///absolute/path", raw)
+		}
+	default:
+		return fmt.Errorf("%q: scheme must be http, https or unix", raw)
+	}
+	return nil
+}
+
+// Effective returns the target's poll settings with the defaults filled in.
+func (k *Kea) Effective(d Poll) Poll {
+	p := k.Poll
+	if p.Interval == nil {
+		p.Interval = d.Interval
+	}
+	if p.Timeout == nil {
+		p.Timeout = d.Timeout
+	}
+	if p.RetryOnStartup == nil {
+		p.RetryOnStartup = d.RetryOnStartup
+	}
+	if p.OnFail == nil {
+		p.OnFail = d.OnFail
+	}
+	if p.MaxReconnectTries == nil {
+		p.MaxReconnectTries = d.MaxReconnectTries
+	}
+	if p.ReconnectWaitTime == nil {
+		p.ReconnectWaitTime = d.ReconnectWaitTime
+	}
+	if p.MaxResponseBytes == nil {
+		p.MaxResponseBytes = d.MaxResponseBytes
+	}
+	if p.ConfigRefresh == nil {
+		p.ConfigRefresh = d.ConfigRefresh
+	}
+	return p
+}
+
+// ParseTargetFlag reads --kea.target=NAME=URL.
+func ParseTargetFlag(s string) (Kea, error) {
+	name, u, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return Kea{}, fmt.Errorf("--kea.target %q: expected NAME=URL", s)
+	}
+	if err := CheckURL(u); err != nil {
+		return Kea{}, fmt.Errorf("--kea.target %q: %w", s, err)
+	}
+	return Kea{Name: name, URL: u}, nil
+}
