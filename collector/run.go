@@ -97,6 +97,9 @@ func Run(ctx context.Context, log *slog.Logger, store *Store, p Poller, s Schedu
 	s = s.Defaults()
 	log = log.With("target", p.Name(), "kind", p.Kind())
 	store.Register(p.Name(), p.Kind())
+	if c, ok := p.(interface{ Close() }); ok {
+		defer c.Close()
+	}
 	failures := 0
 	first := true
 	wait := time.Duration(rand.Int64N(int64(s.Interval/10) + 1)) // spread the first polls

@@ -65,6 +65,24 @@ type subnetConf struct {
 	} `json:"pd-pools"`
 }
 
+// parseConfigReply reads a whole config-get reply (array or object), as
+// captured; the poller gets the arguments from keactl already.
+func parseConfigReply(server, daemon string, reply []byte) (*daemonConfig, error) {
+	var rs []struct {
+		Arguments json.RawMessage `json:"arguments"`
+	}
+	if err := json.Unmarshal(reply, &rs); err != nil || len(rs) != 1 {
+		var r struct {
+			Arguments json.RawMessage `json:"arguments"`
+		}
+		if err := json.Unmarshal(reply, &r); err != nil {
+			return nil, fmt.Errorf("config-get reply: %w", err)
+		}
+		return parseConfig(server, daemon, r.Arguments)
+	}
+	return parseConfig(server, daemon, rs[0].Arguments)
+}
+
 // parseConfig reads the arguments of a config-get reply for one daemon.
 func parseConfig(server, daemon string, args []byte) (*daemonConfig, error) {
 	var reply configReply
@@ -108,33 +126,44 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 	si := &subnetInfo{id: sc.ID, prefix: sc.Subnet, sharedNetwork: shared,
 		pools: map[int64]*poolInfo{}, pdPools: map[int64]*poolInfo{},
 		identity: []string{server, id, sc.Subnet, shared}}
-	// Kea numbers pools in statistics by their pool-id when one is set and by
-	// their position in the list otherwise (see testdata/kea/fixtures/SOURCES.md).
-	for i, p := range sc.Pools {
-		pid := int64(i)
+	// From Kea 2.4, subnet[N].pool[M] statistics are per pool-id, not per
+	// position: pools without one have id 0, and pools sharing an id are
+	// counted together (testdata/kea/fixtures/SOURCES.md). So a pool label
+	// lists every range of its id.
+	addPool := func(m map[int64]*poolInfo, pid int64, rng string, size float64) {
+		pi := m[pid]
+		if pi == nil {
+			pi = &poolInfo{id: pid}
+			m[pid] = pi
+		} else {
+			rng = pi.rng + "," + rng
+		}
+		pi.rng, pi.size = rng, pi.size+size
+		pi.identity = []string{server, id, sc.Subnet, shared, fmt.Sprint(pid), rng}
+	}
+	for _, p := range sc.Pools {
+		var pid int64
 		if p.PoolID != nil {
 			pid = *p.PoolID
 		}
-		rng := strings.Join(strings.Fields(p.Pool), "") // "a - b" -> "a-b"
 		size, err := poolSize(p.Pool)
 		if err != nil {
 			return nil, err
 		}
 		si.addresses += size
-		si.pools[pid] = &poolInfo{id: pid, rng: rng, size: size, identity: []string{server, id, sc.Subnet, shared, fmt.Sprint(pid), rng}}
+		addPool(si.pools, pid, strings.Join(strings.Fields(p.Pool), ""), size) // "a - b" -> "a-b"
 	}
-	for i, p := range sc.PDPools {
-		pid := int64(i)
+	for _, p := range sc.PDPools {
+		var pid int64
 		if p.PoolID != nil {
 			pid = *p.PoolID
 		}
 		if p.DelegatedLen < p.PrefixLen || p.DelegatedLen > 128 || p.PrefixLen < 0 {
 			return nil, fmt.Errorf("pd-pool %s/%d: delegated-len %d", p.Prefix, p.PrefixLen, p.DelegatedLen)
 		}
-		rng := fmt.Sprintf("%s/%d", p.Prefix, p.PrefixLen)
 		size := math.Ldexp(1, p.DelegatedLen-p.PrefixLen)
 		si.prefixes += size
-		si.pdPools[pid] = &poolInfo{id: pid, rng: rng, size: size, identity: []string{server, id, sc.Subnet, shared, fmt.Sprint(pid), rng}}
+		addPool(si.pdPools, pid, fmt.Sprintf("%s/%d", p.Prefix, p.PrefixLen), size)
 	}
 	return si, nil
 }

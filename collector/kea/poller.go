@@ -74,17 +74,14 @@ func NewPoller(client *keactl.Client, cat *catalog.Catalog, log *slog.Logger, op
 		derived: derivations(cat), daemons: map[string]*daemonState{}, unknown: map[string]bool{}}
 }
 
+// Close releases the client's idle connections.
+func (p *Poller) Close() { p.client.Close() }
+
 // Name is the target's name.
 func (p *Poller) Name() string { return p.name }
 
 // Kind is "kea".
 func (p *Poller) Kind() string { return "kea" }
-
-// PollResult is a snapshot and what the poll noticed on the way.
-type PollResult struct {
-	Snapshot *collector.Snapshot
-	Unknown  int // statistics the catalog does not know
-}
 
 // Poll reads every daemon of the target and builds a snapshot. It fails only
 // when no daemon could be read; a daemon down behind a working Control Agent
@@ -311,35 +308,12 @@ func (p *Poller) subnetsMatch(ds *daemonState) bool {
 }
 
 func (p *Poller) readStats(ctx context.Context, ds *daemonState) (int, error) {
-	ds.stats = ds.stats[:0]
-	unknown := 0
 	var env statEnvelope
+	var unknown int
 	svc := p.service(ds.name)
 	err := p.client.Stream(ctx, "statistic-get-all", svc, nil, func(r io.Reader) error {
 		var err error
-		env, err = parseStatistics(r, func(name, raw []byte) {
-			sn, ok := splitStatName(name)
-			var b catalog.Binding
-			if ok {
-				b, ok = p.cat.Lookup(ds.name, sn.scope, string(sn.stat))
-			}
-			if !ok {
-				unknown++
-				p.noteUnknown(ds.name, name)
-				return
-			}
-			v, err := parseValue(raw)
-			if err != nil {
-				unknown++
-				p.noteUnknown(ds.name, name)
-				return
-			}
-			sn.stat = nil // points into the parser's buffer, reused for the next name
-			ds.stats = append(ds.stats, rawStat{name: sn, binding: b, value: v})
-		}, func(name []byte) {
-			unknown++
-			p.noteUnknown(ds.name, name)
-		})
+		env, unknown, err = p.parseStats(ds, r)
 		return err
 	})
 	if err != nil {
@@ -349,6 +323,36 @@ func (p *Poller) readStats(ctx context.Context, ds *daemonState) (int, error) {
 		return 0, err
 	}
 	return unknown, nil
+}
+
+// parseStats reads a statistic-get-all reply into ds.stats, reusing its
+// backing array from the last poll.
+func (p *Poller) parseStats(ds *daemonState, r io.Reader) (statEnvelope, int, error) {
+	ds.stats = ds.stats[:0]
+	unknown := 0
+	odd := func(name []byte) {
+		unknown++
+		p.noteUnknown(ds.name, name)
+	}
+	env, err := parseStatistics(r, func(name, raw []byte) {
+		sn, ok := splitStatName(name)
+		var b catalog.Binding
+		if ok {
+			b, ok = p.cat.LookupBytes(ds.name, sn.scope, sn.stat)
+		}
+		if !ok {
+			odd(name)
+			return
+		}
+		v, err := parseValue(raw)
+		if err != nil {
+			odd(name)
+			return
+		}
+		sn.stat = nil // points into the parser's buffer, reused for the next name
+		ds.stats = append(ds.stats, rawStat{name: sn, binding: b, value: v})
+	}, odd)
+	return env, unknown, err
 }
 
 // noteUnknown logs a statistic the catalog does not know, once per name.

@@ -154,6 +154,13 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 	return conf, nil
 }
 
+// Close releases idle connections.
+func (c *Client) Close() {
+	if c.http != nil {
+		c.http.CloseIdleConnections()
+	}
+}
+
 // Name is the target's name.
 func (c *Client) Name() string { return c.name }
 

@@ -1,0 +1,94 @@
+package kea
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/ddiscope/ddiscope/catalog"
+	"github.com/ddiscope/ddiscope/collector"
+	"github.com/ddiscope/ddiscope/internal/keactl"
+	"github.com/ddiscope/ddiscope/internal/keagen"
+)
+
+// benchPoller is a poller whose dhcp4 configuration is already known, as it
+// is on every poll after the first (config-get is read only on change).
+func benchPoller(b *testing.B, subnets int) (*Poller, *daemonState) {
+	cat, err := catalog.New(catalog.All())
+	if err != nil {
+		b.Fatal(err)
+	}
+	client, err := keactl.New(keactl.Options{Name: "kea1", URL: "http://127.0.0.1:1/"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := NewPoller(client, cat, slog.New(slog.DiscardHandler), Options{})
+	ds := &daemonState{name: "dhcp4"}
+	cfg, err := parseConfigReply(p.name, "dhcp4", keagen.ConfigGet4(subnets))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ds.cfg = cfg
+	return p, ds
+}
+
+// BenchmarkPoll is the CPU of one poll of kea-dhcp4 at N subnets, once the
+// reply is in: parse statistic-get-all, label, derive, group. Kea's own time
+// to answer and the loopback transfer are not in it.
+func BenchmarkPoll(b *testing.B) {
+	for _, n := range []int{1000, 10000, 50000} {
+		for _, samples := range []int{1, 20} {
+			if n == 50000 && samples == 20 {
+				continue // 1.2 GB of JSON: past the default reply cap
+			}
+			b.Run(fmt.Sprintf("subnets=%d/samples=%d", n, samples), func(b *testing.B) {
+				body := keagen.StatisticGetAll4(n, samples, true)
+				p, ds := benchPoller(b, n)
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				var series int
+				for b.Loop() {
+					snap := &collector.Snapshot{Target: "kea1", Kind: "kea", Time: time.Now()}
+					if _, _, err := p.parseStats(ds, bytes.NewReader(body)); err != nil {
+						b.Fatal(err)
+					}
+					p.build(ds, snap)
+					snap.Group(len(p.cat.Metrics))
+					series = len(snap.Samples)
+				}
+				b.ReportMetric(float64(series), "series")
+				b.ReportMetric(float64(len(body))/1e6, "reply-MB")
+				reportHeap(b)
+			})
+		}
+	}
+}
+
+// reportHeap reports the live heap after a forced collection: what a poll
+// leaves behind (the snapshot and the poller's reusable buffers).
+func reportHeap(b *testing.B) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-heap-MB")
+}
+
+// BenchmarkConfigGet is the cost of reading config-get, paid only when the
+// configuration changed.
+func BenchmarkConfigGet(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("subnets=%d", n), func(b *testing.B) {
+			body := keagen.ConfigGet4(n)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := parseConfigReply("kea1", "dhcp4", body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
