@@ -1,11 +1,14 @@
 package kea
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -14,9 +17,14 @@ import (
 type daemonConfig struct {
 	hash    string
 	subnets map[int64]*subnetInfo
+	// In configuration order; idx fields index these, so that per-poll
+	// arithmetic uses slices, not maps.
+	subnetList []*subnetInfo
+	poolList   []*poolInfo
 }
 
 type subnetInfo struct {
+	idx           int // in daemonConfig.subnetList; -1 for a subnet the configuration lacks
 	id            int64
 	prefix        string
 	sharedNetwork string
@@ -28,6 +36,7 @@ type subnetInfo struct {
 }
 
 type poolInfo struct {
+	idx      int // in daemonConfig.poolList; -1 when the configuration lacks the pool
 	id       int64
 	rng      string
 	size     float64
@@ -107,6 +116,7 @@ func parseConfig(server, daemon string, args []byte) (*daemonConfig, error) {
 				return fmt.Errorf("config-get: subnet %d (%s): %w", sc.ID, sc.Subnet, err)
 			}
 			cfg.subnets[sc.ID] = si
+			cfg.subnetList = append(cfg.subnetList, si)
 		}
 		return nil
 	}
@@ -116,6 +126,18 @@ func parseConfig(server, daemon string, args []byte) (*daemonConfig, error) {
 	for _, sn := range dc.SharedNetworks {
 		if err := add(sn.Name, append(sn.Subnet4, sn.Subnet6...)); err != nil {
 			return nil, err
+		}
+	}
+	// Derived samples come out in this order: by subnet id, then pool id.
+	slices.SortFunc(cfg.subnetList, func(a, b *subnetInfo) int { return cmp.Compare(a.id, b.id) })
+	for i, si := range cfg.subnetList {
+		si.idx = i
+		for _, m := range []map[int64]*poolInfo{si.pools, si.pdPools} {
+			ids := slices.Sorted(maps.Keys(m))
+			for _, id := range ids {
+				m[id].idx = len(cfg.poolList)
+				cfg.poolList = append(cfg.poolList, m[id])
+			}
 		}
 	}
 	return cfg, nil

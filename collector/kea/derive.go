@@ -16,12 +16,12 @@ type derivation struct {
 	subnetTotal, subnetAssigned *catalog.Metric
 	poolTotal, poolAssigned     *catalog.Metric
 	poolScope                   catalog.Scope
-	pd              bool // sizes come from pd-pools (prefixes), not address pools
-	subnetRatio     *catalog.Metric
-	poolRatio       *catalog.Metric
-	sharedTotal     *catalog.Metric
-	sharedAssigned  *catalog.Metric
-	sharedRatio     *catalog.Metric
+	pd                          bool // sizes come from pd-pools (prefixes), not address pools
+	subnetRatio                 *catalog.Metric
+	poolRatio                   *catalog.Metric
+	sharedTotal                 *catalog.Metric
+	sharedAssigned              *catalog.Metric
+	sharedRatio                 *catalog.Metric
 }
 
 // derivationNames lists, per daemon, the statistics and the catalog metrics
@@ -70,36 +70,24 @@ type pair struct {
 }
 
 // accumulator gathers totals and assigned counts during one build.
-// Objects are kept in the order they were first seen, so that derived
-// samples come out in Kea's order, the same every poll.
+// Pairs are indexed by the position of subnets and pools in the
+// configuration, which is also the order derived samples come out in.
 type accumulator struct {
 	ds      []derivation
-	subnets []ordered[*subnetInfo]
-	pools   []ordered[*poolInfo]
+	cfg     *daemonConfig
+	subnets [][]pair
+	pools   [][]pair
 }
 
-type ordered[K comparable] struct {
-	index map[K]int
-	keys  []K
-	pairs []pair
-}
-
-func (o *ordered[K]) get(k K) *pair {
-	if o.index == nil {
-		o.index = map[K]int{}
+func newAccumulator(ds []derivation, cfg *daemonConfig) *accumulator {
+	a := &accumulator{ds: ds, cfg: cfg, subnets: make([][]pair, len(ds)), pools: make([][]pair, len(ds))}
+	if cfg != nil {
+		for i := range ds {
+			a.subnets[i] = make([]pair, len(cfg.subnetList))
+			a.pools[i] = make([]pair, len(cfg.poolList))
+		}
 	}
-	i, ok := o.index[k]
-	if !ok {
-		i = len(o.keys)
-		o.index[k] = i
-		o.keys = append(o.keys, k)
-		o.pairs = append(o.pairs, pair{})
-	}
-	return &o.pairs[i]
-}
-
-func newAccumulator(ds []derivation) *accumulator {
-	return &accumulator{ds: ds, subnets: make([]ordered[*subnetInfo], len(ds)), pools: make([]ordered[*poolInfo], len(ds))}
+	return a
 }
 
 // sizeOf returns the configured size for a total statistic Kea could not
@@ -123,8 +111,8 @@ func (a *accumulator) sizeOf(rs *rawStat, si *subnetInfo, pi *poolInfo) (float64
 }
 
 func (a *accumulator) observe(rs *rawStat, si *subnetInfo, pi *poolInfo, v float64) {
-	if si == nil {
-		return
+	if si == nil || si.idx < 0 || (pi != nil && pi.idx < 0) {
+		return // not in the configuration (yet): no labels to derive with
 	}
 	m := rs.binding.Metric
 	for i, d := range a.ds {
@@ -135,9 +123,9 @@ func (a *accumulator) observe(rs *rawStat, si *subnetInfo, pi *poolInfo, v float
 		var p *pair
 		switch {
 		case pi != nil && rs.name.scope == d.poolScope:
-			p = a.pools[i].get(pi)
+			p = &a.pools[i][pi.idx]
 		case pi == nil:
-			p = a.subnets[i].get(si)
+			p = &a.subnets[i][si.idx]
 		default:
 			continue
 		}
@@ -152,8 +140,14 @@ func (a *accumulator) observe(rs *rawStat, si *subnetInfo, pi *poolInfo, v float
 func (a *accumulator) emit(snap *collector.Snapshot) {
 	for i, d := range a.ds {
 		shared := map[string]*pair{}
-		for j, si := range a.subnets[i].keys {
-			p := &a.subnets[i].pairs[j]
+		if a.cfg == nil {
+			continue
+		}
+		for j, si := range a.cfg.subnetList {
+			p := &a.subnets[i][j]
+			if !p.hasTotal && !p.hasAssigned {
+				continue
+			}
 			if d.subnetRatio != nil && p.hasTotal && p.hasAssigned && p.total > 0 {
 				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.subnetRatio, Identity: si.identity, Value: p.assigned / p.total})
 			}
@@ -170,8 +164,8 @@ func (a *accumulator) emit(snap *collector.Snapshot) {
 			sp.hasTotal = sp.hasTotal || p.hasTotal
 			sp.hasAssigned = sp.hasAssigned || p.hasAssigned
 		}
-		for j, pi := range a.pools[i].keys {
-			p := &a.pools[i].pairs[j]
+		for j, pi := range a.cfg.poolList {
+			p := &a.pools[i][j]
 			if d.poolRatio != nil && p.hasTotal && p.hasAssigned && p.total > 0 {
 				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.poolRatio, Identity: pi.identity, Value: p.assigned / p.total})
 			}

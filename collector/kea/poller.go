@@ -45,6 +45,7 @@ type Poller struct {
 	direct   string // the daemon reached directly, or "" behind a Control Agent
 	daemons  map[string]*daemonState
 	unknown  map[string]bool // unknown statistic names already logged
+	scratch  []collector.Sample
 }
 
 type daemonState struct {
@@ -92,7 +93,9 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 			return nil, 0, err
 		}
 	}
-	snap := &collector.Snapshot{Target: p.name, Kind: "kea", Time: p.now()}
+	// Samples are gathered in a buffer kept across polls, then copied once,
+	// grouped, into the snapshot, which readers share and must not change.
+	snap := &collector.Snapshot{Target: p.name, Kind: "kea", Time: p.now(), Samples: p.scratch[:0]}
 	var firstErr error
 	unknown := 0
 	anyUp := false
@@ -126,6 +129,7 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 		}
 		return nil, unknown, firstErr
 	}
+	p.scratch = snap.Samples[:0]
 	snap.Group(len(p.cat.Metrics))
 	return snap, unknown, nil
 }
@@ -369,7 +373,8 @@ func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
 	cfg := ds.cfg
 	global := []string{p.name}
 	keys := map[string][]string{}
-	acc := newAccumulator(p.derived[ds.name])
+	acc := newAccumulator(p.derived[ds.name], cfg)
+	var last *subnetInfo // Kea lists a subnet's statistics together
 	for i := range ds.stats {
 		rs := &ds.stats[i]
 		var id []string
@@ -385,7 +390,10 @@ func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
 				keys[rs.name.key] = id
 			}
 		default:
-			si = p.subnet(cfg, rs.name.subnet)
+			if last == nil || last.id != rs.name.subnet {
+				last = p.subnet(cfg, rs.name.subnet)
+			}
+			si = last
 			id = si.identity
 			if rs.name.scope == catalog.ScopePool || rs.name.scope == catalog.ScopePDPool {
 				pi = p.pool(si, rs.name.scope, rs.name.pool)
@@ -416,7 +424,7 @@ func (p *Poller) subnet(cfg *daemonConfig, id int64) *subnetInfo {
 			return si
 		}
 	}
-	return &subnetInfo{id: id, pools: map[int64]*poolInfo{}, pdPools: map[int64]*poolInfo{}, identity: []string{p.name, fmt.Sprint(id), "", ""}}
+	return &subnetInfo{idx: -1, id: id, pools: map[int64]*poolInfo{}, pdPools: map[int64]*poolInfo{}, identity: []string{p.name, fmt.Sprint(id), "", ""}}
 }
 
 func (p *Poller) pool(si *subnetInfo, scope catalog.Scope, id int64) *poolInfo {
@@ -427,7 +435,7 @@ func (p *Poller) pool(si *subnetInfo, scope catalog.Scope, id int64) *poolInfo {
 	if pi, ok := m[id]; ok {
 		return pi
 	}
-	pi := &poolInfo{id: id, identity: []string{si.identity[0], si.identity[1], si.identity[2], si.identity[3], fmt.Sprint(id), ""}}
+	pi := &poolInfo{idx: -1, id: id, identity: []string{si.identity[0], si.identity[1], si.identity[2], si.identity[3], fmt.Sprint(id), ""}}
 	m[id] = pi
 	return pi
 }

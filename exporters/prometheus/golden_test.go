@@ -28,9 +28,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden /metrics files")
 
 // pollFixture polls a replayed Kea once and returns a store holding the result.
-func pollFixture(t *testing.T, cat *catalog.Catalog, dir, prefix string) *collector.Store {
+func pollFixture(t *testing.T, cat *catalog.Catalog, files map[string]string) *collector.Store {
 	t.Helper()
-	srv := keafixture.New(t, dir, prefix)
+	srv := keafixture.New(t, files)
 	client, err := keactl.New(keactl.Options{Name: "kea1", URL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
@@ -61,12 +61,50 @@ func testCatalog(t *testing.T) *catalog.Catalog {
 }
 
 func TestGoldenMetrics(t *testing.T) {
-	for _, tc := range []struct{ name, dir, prefix string }{
-		{"kea2.2-ca", "../../testdata/kea", "kea2.2"},
+	const captured, written = "../../testdata/kea/", "../../testdata/kea/fixtures/"
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+	}{
+		// Kea 2.2 through its Control Agent, captured in the lab.
+		{"kea2.2-ca", keafixture.Prefixed(captured, "kea2.2", "ca:config-get",
+			"dhcp4:config-get", "dhcp4:statistic-get-all", "dhcp6:config-get", "dhcp6:statistic-get-all")},
+		// Kea 2.2's kea-dhcp4 on its UNIX socket, captured in the lab (served
+		// over HTTP here: the reply bytes are what matter).
+		{"kea2.2-dhcp4-socket", map[string]string{
+			"ca:config-get":        captured + "kea2.2-dhcp4-config-get.socket.json",
+			"ca:statistic-get-all": captured + "kea2.2-dhcp4-statistic-get-all.socket.json"}},
+		// Written from the ARM and Kea's sources (testdata/kea/fixtures/SOURCES.md).
+		{"kea2.4-ca-pools", map[string]string{
+			"ca:config-get":           captured + "kea2.2-ca-config-get.json",
+			"dhcp4:config-get":        written + "kea2.4-dhcp4-config-get.json",
+			"dhcp4:statistic-get-all": written + "kea2.4-dhcp4-statistic-get-all.json",
+			"dhcp6:config-get":        written + "kea2.4-dhcp6-config-get.json",
+			"dhcp6:statistic-get-all": written + "kea2.4-dhcp6-statistic-get-all.socket.json"}},
+		{"kea2.6-ca", map[string]string{
+			"ca:config-get":           written + "kea2.6-ca-config-get.json",
+			"dhcp4:config-get":        written + "kea2.6-dhcp4-config-get.json",
+			"dhcp4:statistic-get-all": written + "kea2.6-dhcp4-statistic-get-all.json",
+			"dhcp6:config-get":        written + "kea2.6-dhcp6-config-get.json",
+			"dhcp6:statistic-get-all": written + "kea2.6-dhcp6-statistic-get-all.json",
+			"d2:statistic-get-all":    written + "kea2.6-d2-statistic-get-all.json"}},
+		// Kea 3.x: each daemon on its own HTTP listener, no Control Agent.
+		{"kea3.0-dhcp4-direct", map[string]string{
+			"ca:config-get":        written + "kea3.0-dhcp4-config-get.json",
+			"ca:statistic-get-all": written + "kea3.0-dhcp4-statistic-get-all.json"}},
+		{"kea3.0-dhcp6-direct", map[string]string{
+			"ca:config-get":        written + "kea3.0-dhcp6-config-get.json",
+			"ca:statistic-get-all": written + "kea3.0-dhcp6-statistic-get-all.json"}},
+		{"kea3.1-dhcp4-direct", map[string]string{
+			"ca:config-get":        written + "kea3.1-dhcp4-config-get.json",
+			"ca:statistic-get-all": written + "kea3.1-dhcp4-statistic-get-all.json"}},
+		{"kea3.1-dhcp6-direct", map[string]string{
+			"ca:config-get":        written + "kea3.1-dhcp6-config-get.json",
+			"ca:statistic-get-all": written + "kea3.1-dhcp6-statistic-get-all.json"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cat := testCatalog(t)
-			store := pollFixture(t, cat, tc.dir, tc.prefix)
+			store := pollFixture(t, cat, tc.files)
 			got := NewHandler(cat, store, nil, slog.New(slog.DiscardHandler)).Render()
 			golden := filepath.Join("testdata", tc.name+".metrics")
 			if *update {
@@ -101,7 +139,8 @@ func TestGoldenMetrics(t *testing.T) {
 // TestRenderParses checks the renderer's text with Prometheus's own parser.
 func TestRenderParses(t *testing.T) {
 	cat := testCatalog(t)
-	store := pollFixture(t, cat, "../../testdata/kea", "kea2.2")
+	store := pollFixture(t, cat, keafixture.Prefixed("../../testdata/kea/", "kea2.2", "ca:config-get",
+		"dhcp4:config-get", "dhcp4:statistic-get-all", "dhcp6:config-get", "dhcp6:statistic-get-all"))
 	body := NewHandler(cat, store, nil, slog.New(slog.DiscardHandler)).Render()
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))

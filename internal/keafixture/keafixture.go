@@ -11,22 +11,25 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
 
-// Server replays files named <prefix>-<service>-<command>.json from dir,
-// where service is the first entry of the request's "service" list, or "ca"
-// when there is none (the Control Agent itself, or a daemon reached directly).
-// A command with no file gets Kea's "not supported" reply (result 2), in the
-// shape captured in testdata/kea/kea2.2-error-unknown-command-dhcp4.json.
+// Server replays files by "service:command", where service is the first
+// entry of the request's "service" list, or "ca" when there is none (the
+// Control Agent itself, or a daemon reached directly). A command with no file
+// gets Kea's "not supported" reply (result 2), in the shape captured in
+// testdata/kea/kea2.2-error-unknown-command-dhcp4.json, except
+// config-hash-get, answered with the "hash" of the config-get file when it
+// has one, in the shape of the Kea API reference for config-hash-get.
 type Server struct {
 	*httptest.Server
 	mu       sync.Mutex
 	commands []string
 }
 
-func New(t testing.TB, dir, prefix string) *Server {
+func New(t testing.TB, files map[string]string) *Server {
 	t.Helper()
 	s := &Server{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -46,15 +49,56 @@ func New(t testing.TB, dir, prefix string) *Server {
 		s.commands = append(s.commands, svc+":"+req.Command)
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
-		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%s-%s-%s.json", prefix, svc, req.Command)))
-		if err != nil {
-			fmt.Fprintf(w, `[ { "result": 2, "text": "'%s' command not supported." } ]`, req.Command)
+		if path, ok := files[svc+":"+req.Command]; ok {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Errorf("keafixture: %v", err)
+			}
+			w.Write(b)
 			return
 		}
-		w.Write(b)
+		if req.Command == "config-hash-get" {
+			if h := hashOf(files[svc+":config-get"]); h != "" {
+				fmt.Fprintf(w, `[ { "arguments": { "hash": %q }, "result": 0 } ]`, h)
+				return
+			}
+		}
+		fmt.Fprintf(w, `[ { "result": 2, "text": "'%s' command not supported." } ]`, req.Command)
 	}))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// Prefixed maps "service:command" to dir/<prefix>-<service>-<command>.json
+// for each command given, the naming of testdata/kea.
+func Prefixed(dir, prefix string, keys ...string) map[string]string {
+	m := map[string]string{}
+	for _, k := range keys {
+		svc, cmd, _ := strings.Cut(k, ":")
+		m[k] = filepath.Join(dir, fmt.Sprintf("%s-%s-%s.json", prefix, svc, cmd))
+	}
+	return m
+}
+
+func hashOf(path string) string {
+	if path == "" {
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var one struct {
+		Arguments struct {
+			Hash string `json:"hash"`
+		} `json:"arguments"`
+	}
+	var many []json.RawMessage
+	if json.Unmarshal(b, &many) == nil && len(many) == 1 {
+		b = many[0]
+	}
+	json.Unmarshal(b, &one)
+	return one.Arguments.Hash
 }
 
 // Commands returns "service:command" for every request so far.

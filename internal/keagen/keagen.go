@@ -92,7 +92,7 @@ func ConfigGet4(subnets int) []byte {
 	var plain, shared bytes.Buffer
 	for id := 1; id <= subnets; id++ {
 		net := fmt.Sprintf("10.%d.%d", id/256%256, id%256)
-		s := fmt.Sprintf(`{"id": %d, "subnet": "%s.0/24", "pools": [{"pool": "%s.10-%s.109", "option-data": []}, {"pool": "%s.110 - %s.209", "option-data": []}], "option-data": [], "valid-lifetime": 3600, "user-context": {"site": "gen"}}`,
+		s := fmt.Sprintf(`{"id": %d, "subnet": "%s.0/24", "pools": [{"pool": "%s.10-%s.109", "pool-id": 0, "option-data": []}, {"pool": "%s.110 - %s.209", "pool-id": 1, "option-data": []}], "option-data": [], "valid-lifetime": 3600, "user-context": {"site": "gen"}}`,
 			id, net, net, net, net, net)
 		buf := &plain
 		if id%4 == 0 {
