@@ -12,10 +12,10 @@ import (
 // …) are shared between the samples of one object: at 10,000 subnets a
 // snapshot holds ~150,000 samples, and sharing keeps it to a few MB.
 type Sample struct {
-	Metric   *catalog.Metric
-	Identity []string // values of catalog.ScopeLabels(Metric.Scope)
-	Extra    []string // values of Metric.Extra
-	Value    float64
+	Metric *catalog.Metric
+	ID     *Identity // values of catalog.ScopeLabels(Metric.Scope)
+	Extra  []string  // values of Metric.Extra
+	Value  float64
 }
 
 // Snapshot is the immutable result of one successful poll of one target.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"testing"
 	"time"
 
@@ -40,12 +39,18 @@ func benchPoller(b *testing.B, subnets int) (*Poller, *daemonState) {
 // to answer and the loopback transfer are not in it.
 func BenchmarkPoll(b *testing.B) {
 	for _, n := range []int{1000, 10000, 50000} {
-		for _, samples := range []int{1, 20} {
+		for _, shape := range []struct {
+			samples int
+			pools   bool
+		}{{1, false}, {1, true}, {20, true}} {
+			samples := shape.samples
 			if n == 50000 && samples == 20 {
 				continue // 1.2 GB of JSON: past the default reply cap
 			}
-			b.Run(fmt.Sprintf("subnets=%d/samples=%d", n, samples), func(b *testing.B) {
-				body := keagen.StatisticGetAll4(n, samples, true)
+			// pools=false is Kea 2.2's shape, pools=true Kea 2.4+'s with two
+			// pools a subnet; samples=20 is Kea's default sample count.
+			b.Run(fmt.Sprintf("subnets=%d/pools=%v/samples=%d", n, shape.pools, samples), func(b *testing.B) {
+				body := keagen.StatisticGetAll4(n, samples, shape.pools)
 				p, ds := benchPoller(b, n)
 				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()
@@ -62,19 +67,9 @@ func BenchmarkPoll(b *testing.B) {
 				}
 				b.ReportMetric(float64(series), "series")
 				b.ReportMetric(float64(len(body))/1e6, "reply-MB")
-				reportHeap(b)
 			})
 		}
 	}
-}
-
-// reportHeap reports the live heap after a forced collection: what a poll
-// leaves behind (the snapshot and the poller's reusable buffers).
-func reportHeap(b *testing.B) {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-heap-MB")
 }
 
 // BenchmarkConfigGet is the cost of reading config-get, paid only when the

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"github.com/ddiscope/ddiscope/catalog"
+	"github.com/ddiscope/ddiscope/collector"
 	"maps"
 	"math"
 	"math/big"
@@ -32,7 +34,7 @@ type subnetInfo struct {
 	pdPools       map[int64]*poolInfo
 	// Sizes computed from the pool ranges, for Kea 2.2's -1 totals.
 	addresses, prefixes float64
-	identity            []string
+	identity            *collector.Identity
 }
 
 type poolInfo struct {
@@ -40,7 +42,7 @@ type poolInfo struct {
 	id       int64
 	rng      string
 	size     float64
-	identity []string
+	identity *collector.Identity
 }
 
 type configReply struct {
@@ -147,12 +149,12 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 	id := fmt.Sprint(sc.ID)
 	si := &subnetInfo{id: sc.ID, prefix: sc.Subnet, sharedNetwork: shared,
 		pools: map[int64]*poolInfo{}, pdPools: map[int64]*poolInfo{},
-		identity: []string{server, id, sc.Subnet, shared}}
+		identity: collector.NewIdentity(catalog.ScopeSubnet, server, id, sc.Subnet, shared)}
 	// From Kea 2.4, subnet[N].pool[M] statistics are per pool-id, not per
 	// position: pools without one have id 0, and pools sharing an id are
 	// counted together (testdata/kea/fixtures/SOURCES.md). So a pool label
 	// lists every range of its id.
-	addPool := func(m map[int64]*poolInfo, pid int64, rng string, size float64) {
+	addPool := func(m map[int64]*poolInfo, scope catalog.Scope, pid int64, rng string, size float64) {
 		pi := m[pid]
 		if pi == nil {
 			pi = &poolInfo{id: pid}
@@ -161,7 +163,7 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 			rng = pi.rng + "," + rng
 		}
 		pi.rng, pi.size = rng, pi.size+size
-		pi.identity = []string{server, id, sc.Subnet, shared, fmt.Sprint(pid), rng}
+		pi.identity = collector.NewIdentity(scope, server, id, sc.Subnet, shared, fmt.Sprint(pid), rng)
 	}
 	for _, p := range sc.Pools {
 		var pid int64
@@ -173,7 +175,7 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 			return nil, err
 		}
 		si.addresses += size
-		addPool(si.pools, pid, strings.Join(strings.Fields(p.Pool), ""), size) // "a - b" -> "a-b"
+		addPool(si.pools, catalog.ScopePool, pid, strings.Join(strings.Fields(p.Pool), ""), size) // "a - b" -> "a-b"
 	}
 	for _, p := range sc.PDPools {
 		var pid int64
@@ -185,7 +187,7 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 		}
 		size := math.Ldexp(1, p.DelegatedLen-p.PrefixLen)
 		si.prefixes += size
-		addPool(si.pdPools, pid, fmt.Sprintf("%s/%d", p.Prefix, p.PrefixLen), size)
+		addPool(si.pdPools, catalog.ScopePDPool, pid, fmt.Sprintf("%s/%d", p.Prefix, p.PrefixLen), size)
 	}
 	return si, nil
 }

@@ -149,7 +149,7 @@ func (a *accumulator) emit(snap *collector.Snapshot) {
 				continue
 			}
 			if d.subnetRatio != nil && p.hasTotal && p.hasAssigned && p.total > 0 {
-				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.subnetRatio, Identity: si.identity, Value: p.assigned / p.total})
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.subnetRatio, ID: si.identity, Value: p.assigned / p.total})
 			}
 			if si.sharedNetwork == "" {
 				continue
@@ -167,7 +167,7 @@ func (a *accumulator) emit(snap *collector.Snapshot) {
 		for j, pi := range a.cfg.poolList {
 			p := &a.pools[i][j]
 			if d.poolRatio != nil && p.hasTotal && p.hasAssigned && p.total > 0 {
-				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.poolRatio, Identity: pi.identity, Value: p.assigned / p.total})
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.poolRatio, ID: pi.identity, Value: p.assigned / p.total})
 			}
 		}
 		names := make([]string, 0, len(shared))
@@ -177,15 +177,15 @@ func (a *accumulator) emit(snap *collector.Snapshot) {
 		slices.Sort(names)
 		for _, n := range names {
 			p := shared[n]
-			id := []string{snap.Target, n}
+			id := collector.NewIdentity(catalog.ScopeSharedNetwork, snap.Target, n)
 			if d.sharedTotal != nil && p.hasTotal {
-				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.sharedTotal, Identity: id, Value: p.total})
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.sharedTotal, ID: id, Value: p.total})
 			}
 			if d.sharedAssigned != nil && p.hasAssigned {
-				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.sharedAssigned, Identity: id, Value: p.assigned})
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.sharedAssigned, ID: id, Value: p.assigned})
 			}
 			if d.sharedRatio != nil && p.hasTotal && p.hasAssigned && p.total > 0 {
-				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.sharedRatio, Identity: id, Value: p.assigned / p.total})
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.sharedRatio, ID: id, Value: p.assigned / p.total})
 			}
 		}
 	}

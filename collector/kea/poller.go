@@ -117,7 +117,7 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 			}
 		}
 		if m := p.cat.Metric("kea_daemon_up"); m != nil {
-			snap.Samples = append(snap.Samples, collector.Sample{Metric: m, Identity: []string{p.name, d}, Value: boolf(err == nil)})
+			snap.Samples = append(snap.Samples, collector.Sample{Metric: m, ID: collector.NewIdentity(catalog.ScopeDaemon, p.name, d), Value: boolf(err == nil)})
 		}
 	}
 	if !anyUp {
@@ -371,13 +371,13 @@ func (p *Poller) noteUnknown(daemon string, name []byte) {
 
 func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
 	cfg := ds.cfg
-	global := []string{p.name}
-	keys := map[string][]string{}
+	global := collector.NewIdentity(catalog.ScopeGlobal, p.name)
+	keys := map[string]*collector.Identity{}
 	acc := newAccumulator(p.derived[ds.name], cfg)
 	var last *subnetInfo // Kea lists a subnet's statistics together
 	for i := range ds.stats {
 		rs := &ds.stats[i]
-		var id []string
+		var id *collector.Identity
 		var si *subnetInfo
 		var pi *poolInfo
 		switch rs.name.scope {
@@ -386,7 +386,7 @@ func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
 		case catalog.ScopeKey:
 			id = keys[rs.name.key]
 			if id == nil {
-				id = []string{p.name, rs.name.key}
+				id = collector.NewIdentity(catalog.ScopeKey, p.name, rs.name.key)
 				keys[rs.name.key] = id
 			}
 		default:
@@ -411,7 +411,7 @@ func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
 			}
 		}
 		acc.observe(rs, si, pi, v)
-		snap.Samples = append(snap.Samples, collector.Sample{Metric: rs.binding.Metric, Identity: id, Extra: rs.binding.ExtraValues, Value: v})
+		snap.Samples = append(snap.Samples, collector.Sample{Metric: rs.binding.Metric, ID: id, Extra: rs.binding.ExtraValues, Value: v})
 	}
 	acc.emit(snap)
 }
@@ -424,7 +424,7 @@ func (p *Poller) subnet(cfg *daemonConfig, id int64) *subnetInfo {
 			return si
 		}
 	}
-	return &subnetInfo{idx: -1, id: id, pools: map[int64]*poolInfo{}, pdPools: map[int64]*poolInfo{}, identity: []string{p.name, fmt.Sprint(id), "", ""}}
+	return &subnetInfo{idx: -1, id: id, pools: map[int64]*poolInfo{}, pdPools: map[int64]*poolInfo{}, identity: collector.NewIdentity(catalog.ScopeSubnet, p.name, fmt.Sprint(id), "", "")}
 }
 
 func (p *Poller) pool(si *subnetInfo, scope catalog.Scope, id int64) *poolInfo {
@@ -435,7 +435,8 @@ func (p *Poller) pool(si *subnetInfo, scope catalog.Scope, id int64) *poolInfo {
 	if pi, ok := m[id]; ok {
 		return pi
 	}
-	pi := &poolInfo{idx: -1, id: id, identity: []string{si.identity[0], si.identity[1], si.identity[2], si.identity[3], fmt.Sprint(id), ""}}
+	v := si.identity.Values
+	pi := &poolInfo{idx: -1, id: id, identity: collector.NewIdentity(scope, v[0], v[1], v[2], v[3], fmt.Sprint(id), "")}
 	m[id] = pi
 	return pi
 }

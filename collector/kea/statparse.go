@@ -135,68 +135,84 @@ func (s *scanner) samples(name []byte, stat func(name, raw []byte), odd func(nam
 		return s.skip()
 	}
 	s.pos++
-	first := true
-	for {
-		c, err := s.next()
+	c, err = s.next()
+	if err != nil {
+		return err
+	}
+	if c == ']' { // no sample at all
+		s.pos++
+		if odd != nil {
+			odd(name)
+		}
+		return nil
+	}
+	if c != '[' {
+		return s.unexpected(c, "'[' starting a sample")
+	}
+	s.pos++
+	c, err = s.next()
+	if err != nil {
+		return err
+	}
+	if c == '-' || (c >= '0' && c <= '9') {
+		raw, err := s.number()
 		if err != nil {
 			return err
 		}
-		if c == ']' {
-			s.pos++
-			if first && odd != nil {
-				odd(name)
-			}
-			return nil
+		stat(name, raw)
+	} else {
+		if odd != nil {
+			odd(name)
 		}
-		if !first {
-			if c != ',' {
-				return s.unexpected(c, "',' or ']'")
+		if err := s.skip(); err != nil {
+			return err
+		}
+	}
+	// The rest of the newest sample (its timestamp) and the older samples.
+	return s.skipTail(2)
+}
+
+// skipTail consumes the rest of depth nested arrays whose '[' were read,
+// through the outermost ']'. Kea keeps up to 20 samples per statistic and only the newest is used,
+// so this runs over ~95% of a long-running Kea's reply: it jumps from one
+// bracket or quote to the next instead of tokenising numbers.
+func (s *scanner) skipTail(depth int) error {
+	for {
+		i := s.pos
+		for i < s.end {
+			if c := s.buf[i]; c == '"' || c == '[' || c == ']' {
+				break
 			}
-			s.pos++
-			if err := s.skip(); err != nil {
+			i++
+		}
+		if i == s.end {
+			s.pos = s.end
+			ok, err := s.fill()
+			if err != nil {
 				return err
+			}
+			if !ok {
+				return io.ErrUnexpectedEOF
 			}
 			continue
 		}
-		first = false
-		if c != '[' {
-			return s.unexpected(c, "'[' starting a sample")
-		}
-		s.pos++
-		c, err = s.next()
-		if err != nil {
-			return err
-		}
-		if c == '-' || (c >= '0' && c <= '9') {
-			raw, err := s.number()
-			if err != nil {
+		s.pos = i
+		switch s.buf[s.pos] {
+		case '"':
+			if _, err := s.str(); err != nil {
 				return err
 			}
-			stat(name, raw)
-		} else {
-			if odd != nil {
-				odd(name)
-			}
-			if err := s.skip(); err != nil {
-				return err
-			}
-		}
-		// The rest of the sample: the timestamp.
-		for {
-			c, err := s.next()
-			if err != nil {
-				return err
-			}
-			if c == ']' {
-				s.pos++
-				break
-			}
-			if c != ',' {
-				return s.unexpected(c, "',' or ']'")
+		case '[':
+			depth++
+			if depth > maxDepth {
+				return errDepth
 			}
 			s.pos++
-			if err := s.skip(); err != nil {
-				return err
+		case ']':
+			depth--
+			s.pos++
+			if depth == 0 {
+				return nil
 			}
 		}
 	}

@@ -51,7 +51,9 @@ func pollFixture(t *testing.T, cat *catalog.Catalog, files map[string]string) *c
 	return store
 }
 
-func testCatalog(t *testing.T) *catalog.Catalog {
+func testCatalog(t *testing.T) *catalog.Catalog { return testCatalogB(t) }
+
+func testCatalogB(t testing.TB) *catalog.Catalog {
 	t.Helper()
 	cat, err := catalog.New(catalog.All())
 	if err != nil {

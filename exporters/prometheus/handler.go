@@ -63,8 +63,8 @@ func (h *Handler) render(wantGzip bool) ([]byte, []byte) {
 			}
 		}
 		sets = append(sets, selfSamples(h.cat, targets))
-		// ~90 bytes a line at 10,000 subnets; sized to avoid regrowth.
-		h.body = appendExposition(make([]byte, 0, size*100+4096), h.cat, sets)
+		// Sized from the last body, to avoid regrowing a 30 MB buffer.
+		h.body = appendExposition(make([]byte, 0, max(len(h.body)+len(h.body)/8, size*150)+4096), h.cat, sets)
 		h.gz, h.gen, h.valid = nil, gen, true
 	}
 	if wantGzip && h.gz == nil {

@@ -23,13 +23,16 @@ import (
 func appendExposition(b []byte, cat *catalog.Catalog, sets [][]collector.Sample) []byte {
 	cursor := make([]int, len(sets))
 	for _, m := range cat.Metrics {
-		// Labels in sorted order, as client_golang writes them.
-		labels := m.Labels()
-		perm := make([]int, len(labels))
-		for i := range perm {
-			perm[i] = i
+		var perm []int // label order for metrics with extra labels
+		var labels []string
+		if len(m.Extra) > 0 {
+			labels = m.Labels()
+			perm = make([]int, len(labels))
+			for i := range perm {
+				perm[i] = i
+			}
+			slices.SortFunc(perm, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
 		}
-		slices.SortFunc(perm, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
 		header := false
 		for si, set := range sets {
 			c := cursor[si]
@@ -38,7 +41,7 @@ func appendExposition(b []byte, cat *catalog.Catalog, sets [][]collector.Sample)
 					b = appendHeader(b, m)
 					header = true
 				}
-				b = appendSample(b, m.Name, labels, perm, &set[c])
+				b = appendSample(b, m, labels, perm, &set[c])
 			}
 			cursor[si] = c
 		}
@@ -58,21 +61,27 @@ func appendHeader(b []byte, m *catalog.Metric) []byte {
 	return append(b, '\n')
 }
 
-// appendSample writes one line; perm lists label positions in sorted order,
-// positions counting the identity values first, then the extra ones.
-func appendSample(b []byte, name string, labels []string, perm []int, s *collector.Sample) []byte {
-	b = append(b, name...)
-	if len(perm) > 0 {
+// appendSample writes one line. Identity labels come pre-rendered; a
+// metric with extra labels (perm not nil) is written label by label, in
+// sorted order, positions counting the identity values first.
+func appendSample(b []byte, m *catalog.Metric, labels []string, perm []int, s *collector.Sample) []byte {
+	b = append(b, m.Name...)
+	switch {
+	case perm == nil && s.ID.Text != "":
+		b = append(b, '{')
+		b = append(b, s.ID.Text...)
+		b = append(b, '}')
+	case perm != nil:
 		b = append(b, '{')
 		for n, i := range perm {
 			if n > 0 {
 				b = append(b, ',')
 			}
 			var v string
-			if i < len(s.Identity) {
-				v = s.Identity[i]
+			if i < len(s.ID.Values) {
+				v = s.ID.Values[i]
 			} else {
-				v = s.Extra[i-len(s.Identity)]
+				v = s.Extra[i-len(s.ID.Values)]
 			}
 			b = append(b, labels[i]...)
 			b = append(b, `="`...)
@@ -131,7 +140,7 @@ func selfSamples(cat *catalog.Catalog, targets []*collector.TargetStatus) []coll
 		m("ddiscope_target_series"), m("ddiscope_unknown_statistics")
 	out := make([]collector.Sample, 0, len(targets)*(6+len(keactl.Reasons)))
 	for _, t := range targets {
-		id := []string{t.Name, t.Kind}
+		id := collector.NewIdentity(catalog.ScopeTarget, t.Name, t.Kind)
 		n := 0
 		if t.Snapshot != nil {
 			n = len(t.Snapshot.Samples)
@@ -141,15 +150,15 @@ func selfSamples(cat *catalog.Catalog, targets []*collector.TargetStatus) []coll
 			lastTS = float64(t.LastSuccess.UnixMilli()) / 1000
 		}
 		out = append(out,
-			collector.Sample{Metric: up, Identity: id, Value: b2f(t.Up)},
-			collector.Sample{Metric: dur, Identity: id, Value: t.PollDuration.Seconds()},
-			collector.Sample{Metric: last, Identity: id, Value: lastTS},
-			collector.Sample{Metric: polls, Identity: id, Value: float64(t.Polls)},
-			collector.Sample{Metric: series, Identity: id, Value: float64(n)},
-			collector.Sample{Metric: unknown, Identity: id, Value: float64(t.Unknown)},
+			collector.Sample{Metric: up, ID: id, Value: b2f(t.Up)},
+			collector.Sample{Metric: dur, ID: id, Value: t.PollDuration.Seconds()},
+			collector.Sample{Metric: last, ID: id, Value: lastTS},
+			collector.Sample{Metric: polls, ID: id, Value: float64(t.Polls)},
+			collector.Sample{Metric: series, ID: id, Value: float64(n)},
+			collector.Sample{Metric: unknown, ID: id, Value: float64(t.Unknown)},
 		)
 		for _, r := range keactl.Reasons {
-			out = append(out, collector.Sample{Metric: errs, Identity: id, Extra: []string{string(r)}, Value: float64(t.Errors[r])})
+			out = append(out, collector.Sample{Metric: errs, ID: id, Extra: []string{string(r)}, Value: float64(t.Errors[r])})
 		}
 	}
 	s := collector.Snapshot{Samples: out}
