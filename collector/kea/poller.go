@@ -52,7 +52,8 @@ type daemonState struct {
 	name        string
 	cfg         *daemonConfig
 	cfgRead     time.Time
-	noHash      bool // config-hash-get unsupported (Kea < 2.4)
+	noHash      bool   // config-hash-get unsupported (Kea < 2.4)
+	cfgSig      uint64 // subnets of the statistics when the configuration was read
 	stats       []rawStat
 	up          bool
 	lastErr     string
@@ -158,6 +159,9 @@ func (p *Poller) detect(ctx context.Context) error {
 	resp, err := p.client.Call(ctx, "config-get", "", nil)
 	if err != nil {
 		return err
+	}
+	if resp.Result == keactl.ResultEmpty {
+		return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonEmpty, Result: resp.Result, Text: resp.Text}
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(resp.Arguments, &top); err != nil {
@@ -266,9 +270,14 @@ func (p *Poller) pollDaemon(ctx context.Context, ds *daemonState, snap *collecto
 	}
 	// Kea 2.2 has no hash: a subnet in the statistics that the configuration
 	// lacks (or the reverse) means the configuration changed.
-	if ds.name != "d2" && (ds.noHash || ds.cfg.hash == "") && !p.subnetsMatch(ds) {
-		if err := p.readConfig(ctx, ds); err != nil {
-			return unknown, err
+	// Read once per change of the statistics' subnets, not on every poll
+	// while Kea's statistics and configuration disagree.
+	if ds.name != "d2" && (ds.noHash || ds.cfg.hash == "") {
+		if match, sig := p.subnetsMatch(ds); !match && sig != ds.cfgSig {
+			if err := p.readConfig(ctx, ds); err != nil {
+				return unknown, err
+			}
+			ds.cfgSig = sig
 		}
 	}
 	p.build(ds, snap)
@@ -291,8 +300,12 @@ func (p *Poller) readConfig(ctx context.Context, ds *daemonState) error {
 	return nil
 }
 
-func (p *Poller) subnetsMatch(ds *daemonState) bool {
-	seen := 0
+// subnetsMatch reports whether every subnet in the statistics is in the
+// configuration and as many, and a signature of the statistics' subnet set.
+func (p *Poller) subnetsMatch(ds *daemonState) (bool, uint64) {
+	match := true
+	var sig uint64
+	n := 0
 	last := int64(-1)
 	for i := range ds.stats {
 		st := &ds.stats[i].name
@@ -300,15 +313,17 @@ func (p *Poller) subnetsMatch(ds *daemonState) bool {
 			continue
 		}
 		last = st.subnet
+		n++
+		sig = sig*1000003 ^ uint64(st.subnet)
 		if _, ok := ds.cfg.subnets[st.subnet]; !ok {
-			return false
+			match = false
 		}
-		seen++
 	}
-	// Kea lists statistics sorted by name, so one subnet's may be split
-	// ("subnet[1]…", "subnet[10]…", "subnet[1]…" never happens, but be
-	// tolerant): seen counts runs, an upper bound on distinct subnets.
-	return seen >= len(ds.cfg.subnets) || len(ds.cfg.subnets) == 0
+	// Kea lists a subnet's statistics together, so n counts subnets.
+	if n != len(ds.cfg.subnets) {
+		match = false
+	}
+	return match, sig ^ uint64(n)<<48
 }
 
 func (p *Poller) readStats(ctx context.Context, ds *daemonState) (int, error) {

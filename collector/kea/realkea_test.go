@@ -69,7 +69,7 @@ func TestRealKea(t *testing.T) {
 func checkEveryStatistic(t *testing.T, lab *keatest.Lab, cat *catalog.Catalog, snap *collector.Snapshot, daemon, socket string) {
 	t.Helper()
 	var reply struct {
-		Result    int                        `json:"result"`
+		Result    int                `json:"result"`
 		Arguments map[string][][]any `json:"arguments"`
 	}
 	raw := lab.Command(t, socket, "statistic-get-all", nil)

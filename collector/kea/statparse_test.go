@@ -145,10 +145,10 @@ func TestParseValue(t *testing.T) {
 
 func TestSplitStatName(t *testing.T) {
 	for name, want := range map[string]string{
-		"pkt4-received":                           "global  pkt4-received",
-		"subnet[12].assigned-addresses":           "subnet 12 assigned-addresses",
-		"subnet[3].pool[7].total-addresses":       "pool 3/7 total-addresses",
-		"subnet[3].pd-pool[0].assigned-pds":       "pd-pool 3/0 assigned-pds",
+		"pkt4-received":                          "global  pkt4-received",
+		"subnet[12].assigned-addresses":          "subnet 12 assigned-addresses",
+		"subnet[3].pool[7].total-addresses":      "pool 3/7 total-addresses",
+		"subnet[3].pd-pool[0].assigned-pds":      "pd-pool 3/0 assigned-pds",
 		"key[ddns-key.example.org.].update-sent": "key ddns-key.example.org. update-sent",
 	} {
 		sn, ok := splitStatName([]byte(name))
