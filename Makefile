@@ -1,0 +1,51 @@
+# ddiscope: `make demo` runs the daemon against a real local Kea; `make test`
+# runs every test (the real-Kea ones need root and Debian's Kea packages:
+# .ci/run installs them).
+GO       ?= go
+BIN      := bin
+PKGS     := ./...
+TESTFLAGS ?= -count=1 -timeout 20m
+
+.PHONY: all build test bench generate check-generated lint demo fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ddiscope ./cmd/ddiscope
+	$(GO) build -o $(BIN)/ddiscope-gen ./cmd/ddiscope-gen
+
+# Every test. Packages run one at a time (-p 1) because the real-Kea
+# tests each start daemons and network namespaces.
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -p 1 $(TESTFLAGS) $(PKGS)
+
+# Speed and memory targets (see docs/benchmarks.md). BENCHTIME=20x for
+# steadier numbers.
+BENCHTIME ?= 5x
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./exporters/prometheus/ ./cmd/ddiscope/
+
+generate:
+	$(GO) run ./cmd/ddiscope-gen -out.dir .
+
+# Fails when `make generate` would change a committed file (also a Go test).
+check-generated: generate
+	git diff --exit-code -- docs/metrics.md
+
+lint:
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseStatistics -fuzztime $(FUZZTIME) ./collector/kea/
+
+# Starts a real Kea (kea-dhcp4, kea-dhcp6, kea-ctrl-agent) in network
+# namespaces with perfdhcp traffic, and ddiscope polling it; serves
+# http://127.0.0.1:9547/metrics until Ctrl-C. Needs root.
+demo:
+	bash scripts/demo.sh
+
+clean:
+	rm -rf $(BIN)

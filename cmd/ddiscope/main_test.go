@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// binary is ddiscope built once for the tests that run it as a process.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ddiscope-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "ddiscope")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building ddiscope: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// process is a running ddiscope.
+type process struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *bytes.Buffer
+	done   chan struct{}
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// start runs ddiscope with args on a free loopback port and waits until it
+// answers /-/healthy.
+func start(t testing.TB, args ...string) *process {
+	t.Helper()
+	p := &process{addr: freeAddr(t), stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(binary, append([]string{"--web.listen-address=" + p.addr}, args...)...)
+	p.cmd.Stderr = p.stderr
+	p.cmd.Stdout = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("ddiscope output:\n%s", p.stderr)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + p.addr + "/-/healthy"); err == nil {
+			resp.Body.Close()
+			return p
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("ddiscope exited: %s", p.stderr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("ddiscope did not answer on %s: %s", p.addr, p.stderr)
+	return nil
+}
+
+func (p *process) get(t testing.TB, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metrics scrapes /metrics and parses it with Prometheus's own parser.
+func (p *process) metrics(t testing.TB) map[string]*dto.MetricFamily {
+	t.Helper()
+	code, body := p.get(t, "/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: HTTP %d", code)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	return fams
+}
+
+// value returns the value of the series of name whose labels include want.
+func value(fams map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
+	f, ok := fams[name]
+	if !ok {
+		return 0, false
+	}
+next:
+	for _, m := range f.Metric {
+		have := map[string]string{}
+		for _, l := range m.Label {
+			have[l.GetName()] = l.GetValue()
+		}
+		for k, v := range want {
+			if have[k] != v {
+				continue next
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue(), true
+		case m.Gauge != nil:
+			return m.Gauge.GetValue(), true
+		case m.Untyped != nil:
+			return m.Untyped.GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+// waitFor polls until cond holds, for at most d.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// exitOf runs ddiscope to completion (bounded) and returns its exit status
+// and output.
+func exitOf(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, append([]string{"--web.listen-address=" + freeAddr(t)}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("ddiscope %v did not exit: %s", args, out)
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(out)
+	}
+	return 0, string(out)
+}
+
+func writeFile(t testing.TB, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBadConfigFileExitsNamingFileLineAndKey(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown key", "kea:\n  - name: a\n    url: http://127.0.0.1:8000/\n    passwrd: x\n", []string{"bad.yml:4", `unknown key "passwrd"`}},
+		{"unknown top key", "defaults:\n  interval: 15s\ntargets: []\n", []string{"bad.yml:3", `unknown key "targets"`}},
+		{"bad on-fail", "kea:\n  - name: a\n    url: http://127.0.0.1:8000/\n    on-fail: retry-forever\n", []string{"bad.yml:2", `"on-fail"`, "retry-forever"}},
+		{"bad url", "kea:\n  - name: a\n    url: ftp://x/\n", []string{"bad.yml:2", `"url"`}},
+		{"bad duration", "defaults:\n  interval: soon\n", []string{"bad.yml:2", "soon"}},
+		{"duplicate name", "kea:\n  - name: a\n    url: http://127.0.0.1:8000/\n  - name: a\n    url: http://127.0.0.1:8001/\n", []string{"bad.yml:4", `"name"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, dir, "bad.yml", tc.yaml)
+			code, out := exitOf(t, "--config.file="+path)
+			if code != 1 {
+				t.Fatalf("exit status %d, want 1: %s", code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("message %q lacks %q", out, w)
+				}
+			}
+		})
+	}
+	code, out := exitOf(t, "--config.file="+filepath.Join(dir, "missing.yml"))
+	if code != 1 || !strings.Contains(out, "missing.yml") {
+		t.Fatalf("missing file: exit %d: %s", code, out)
+	}
+	code, out = exitOf(t, "--kea.target=nourl")
+	if code != 1 || !strings.Contains(out, "NAME=URL") {
+		t.Fatalf("bad --kea.target: exit %d: %s", code, out)
+	}
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ddiscope/ddiscope/internal/keatest"
+)
+
+// TestDaemonServesRealKea runs the ddiscope binary against a real Kea (its
+// Control Agent and its kea-dhcp4 socket) after perfdhcp traffic, scrapes
+// /metrics like Prometheus, and exercises reload, /probe and readiness.
+func TestDaemonServesRealKea(t *testing.T) {
+	keatest.Require(t, "kea-dhcp4", "kea-dhcp6", "kea-ctrl-agent", "perfdhcp")
+	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Traffic: true})
+	lab.Perfdhcp4(t, 10)
+
+	dir := t.TempDir()
+	conf := writeFile(t, dir, "ddiscope.yml", fmt.Sprintf(`# two ways into the same Kea
+defaults:
+  interval: 1s
+  timeout: 1s
+kea:
+  - name: lab-ca
+    url: %s
+  - name: lab-socket
+    url: unix://%s
+`, lab.CAURL, lab.Socket4))
+	p := start(t, "--config.file="+conf)
+	waitFor(t, 15*time.Second, "both targets up", func() bool {
+		m := p.metrics(t)
+		a, _ := value(m, "ddiscope_target_up", map[string]string{"server": "lab-ca"})
+		b, _ := value(m, "ddiscope_target_up", map[string]string{"server": "lab-socket"})
+		return a == 1 && b == 1
+	})
+	m := p.metrics(t)
+	for _, server := range []string{"lab-ca", "lab-socket"} {
+		for id := 1; id <= 4; id++ {
+			for stat, metric := range map[string]string{"assigned-addresses": "kea_dhcp4_subnet_addresses_assigned", "total-addresses": "kea_dhcp4_subnet_addresses"} {
+				want, ok := lab.Statistic(t, lab.Socket4, fmt.Sprintf("subnet[%d].%s", id, stat))
+				if !ok {
+					continue
+				}
+				got, found := value(m, metric, map[string]string{"server": server, "subnet_id": strconv.Itoa(id)})
+				if !found || got != float64(want) {
+					t.Errorf("%s subnet %d: %s = %v (found %v), Kea says %d", server, id, metric, got, found, want)
+				}
+			}
+		}
+	}
+	if v, ok := value(m, "kea_daemon_up", map[string]string{"server": "lab-ca", "daemon": "dhcp6"}); !ok || v != 1 {
+		t.Errorf("kea_daemon_up for dhcp6 behind the agent = %v, %v", v, ok)
+	}
+
+	// Kea's dhcp6 stops: the agent still answers, the daemon is down.
+	lab.Stop6(t)
+	waitFor(t, 10*time.Second, "dhcp6 reported down", func() bool {
+		v, _ := value(p.metrics(t), "kea_daemon_up", map[string]string{"server": "lab-ca", "daemon": "dhcp6"})
+		return v == 0
+	})
+	lab.Start6(t)
+
+	// /probe polls live, bounded by Prometheus's timeout header.
+	req, _ := http.NewRequest("GET", "http://"+p.addr+"/probe?target=lab-socket", nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "5")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probe strings.Builder
+	buf := make([]byte, 1<<16)
+	for {
+		n, err := resp.Body.Read(buf)
+		probe.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(probe.String(), `ddiscope_target_up{kind="kea",server="lab-socket"} 1`) ||
+		!strings.Contains(probe.String(), "kea_dhcp4_subnet_addresses_assigned{") {
+		t.Errorf("/probe: HTTP %d:\n%.500s", resp.StatusCode, probe.String())
+	}
+	if code, _ := p.get(t, "/probe?target=nope"); code != 404 {
+		t.Errorf("/probe of an unknown target: HTTP %d", code)
+	}
+
+	// Reload: a broken file keeps the old targets; a good one applies.
+	writeFile(t, dir, "ddiscope.yml", "kea:\n  - name: x\n    url: http://127.0.0.1:1/\n    bogus: 1\n")
+	resp, err = http.Post("http://"+p.addr+"/-/reload", "", nil)
+	if err != nil || resp.StatusCode != 500 {
+		t.Fatalf("reload of a bad file: %v %v", err, resp.Status)
+	}
+	if v, _ := value(p.metrics(t), "ddiscope_target_up", map[string]string{"server": "lab-ca"}); v != 1 {
+		t.Error("a failed reload dropped a working target")
+	}
+	writeFile(t, dir, "ddiscope.yml", fmt.Sprintf("defaults:\n  interval: 1s\n  timeout: 1s\nkea:\n  - name: lab-socket\n    url: unix://%s\n", lab.Socket4))
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 10*time.Second, "lab-ca removed by the SIGHUP reload", func() bool {
+		_, found := value(p.metrics(t), "ddiscope_target_up", map[string]string{"server": "lab-ca"})
+		return !found
+	})
+	if code, body := p.get(t, "/-/ready"); code != 200 {
+		t.Errorf("/-/ready: %d %s", code, body)
+	}
+}
+
+// TestZeroConfigFindsLocalKea: with no target, ddiscope reads the Control
+// Agent's configuration file (comments and all) and polls it.
+func TestZeroConfigFindsLocalKea(t *testing.T) {
+	keatest.Require(t, "kea-dhcp4", "kea-ctrl-agent")
+	lab := keatest.Start(t, keatest.Options{ControlAgent: true})
+	u, err := url.Parse(lab.CAURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "kea-ctrl-agent.conf", fmt.Sprintf(`// written by the test, in Kea's own syntax
+{
+  "Control-agent": {
+    # the agent listens here
+    "http-host": "%s", /* loopback only */
+    "http-port": %s,
+    "control-sockets": { "dhcp4": { "socket-type": "unix", "socket-name": "%s" } }
+  }
+}
+`, u.Hostname(), u.Port(), lab.Socket4))
+	p := start(t, "--kea.config-dir="+dir)
+	waitFor(t, 15*time.Second, "the discovered target up", func() bool {
+		v, _ := value(p.metrics(t), "ddiscope_target_up", map[string]string{"server": "local"})
+		return v == 1
+	})
+	if !strings.Contains(p.stderr.String(), "found the local Kea") {
+		t.Errorf("the log does not say what was found: %s", p.stderr)
+	}
+}
