@@ -227,3 +227,57 @@ func TestBadConfigFileExitsNamingFileLineAndKey(t *testing.T) {
 		t.Fatalf("bad --kea.target: exit %d: %s", code, out)
 	}
 }
+
+// A Kea that is gone (its socket path answers nothing) under each on-fail
+// mode, modelled on Kea's own database settings.
+func TestOnFailModes(t *testing.T) {
+	dir := t.TempDir()
+	gone := "unix://" + filepath.Join(dir, "kea4.sock")
+	conf := func(extra string) string {
+		return writeFile(t, dir, "c.yml", fmt.Sprintf("defaults:\n  interval: 200ms\n  timeout: 200ms\n%skea:\n  - name: gone\n    url: %s\n", extra, gone))
+	}
+	t.Run("retry-on-startup false exits at once", func(t *testing.T) {
+		code, out := exitOf(t, "--config.file="+conf("  retry-on-startup: false\n"))
+		if code != 1 || !strings.Contains(out, `target \"gone\"`) || !strings.Contains(out, "retry-on-startup is false") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
+	t.Run("serve-retry-exit exits after the retries", func(t *testing.T) {
+		start := time.Now()
+		code, out := exitOf(t, "--config.file="+conf("  on-fail: serve-retry-exit\n  max-reconnect-tries: 3\n"))
+		if code != 1 || !strings.Contains(out, "max-reconnect-tries 3") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+		if d := time.Since(start); d < 600*time.Millisecond {
+			t.Errorf("exited after %s, before 3 retries at 200ms", d)
+		}
+	})
+	t.Run("stop-retry-exit is not ready while retrying", func(t *testing.T) {
+		p := start(t, "--config.file="+conf("  on-fail: stop-retry-exit\n  max-reconnect-tries: 25\n"))
+		waitFor(t, 5*time.Second, "/-/ready 503", func() bool {
+			code, _ := p.get(t, "/-/ready")
+			return code == 503
+		})
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			t.Fatal("did not exit after 25 failed retries")
+		}
+		if p.cmd.ProcessState.ExitCode() != 1 {
+			t.Fatalf("exit status %d", p.cmd.ProcessState.ExitCode())
+		}
+	})
+	t.Run("serve-retry-continue keeps serving", func(t *testing.T) {
+		p := start(t, "--config.file="+conf("  on-fail: serve-retry-continue\n  max-reconnect-tries: 1\n"))
+		waitFor(t, 5*time.Second, "3 failed polls", func() bool {
+			v, _ := value(p.metrics(t), "ddiscope_poll_errors_total", map[string]string{"server": "gone", "reason": "connect"})
+			return v >= 3
+		})
+		if code, _ := p.get(t, "/-/ready"); code != 200 {
+			t.Errorf("/-/ready %d", code)
+		}
+		if v, _ := value(p.metrics(t), "ddiscope_target_up", map[string]string{"server": "gone"}); v != 0 {
+			t.Errorf("target_up %v", v)
+		}
+	})
+}
