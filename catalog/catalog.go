@@ -120,7 +120,7 @@ func (m *Metric) Labels() []string {
 type Catalog struct {
 	Metrics []*Metric
 	byName  map[string]*Metric
-	byStat  map[scopeKey]map[string]Binding
+	byStat  map[scopeKey]map[string]*Binding
 }
 
 type scopeKey struct {
@@ -139,7 +139,7 @@ type Binding struct {
 // unique names, counters ending in _total and gauges not, every source stat
 // bound once, and constant labels matching the declared extra labels.
 func New(metrics []*Metric) (*Catalog, error) {
-	c := &Catalog{Metrics: metrics, byName: map[string]*Metric{}, byStat: map[scopeKey]map[string]Binding{}}
+	c := &Catalog{Metrics: metrics, byName: map[string]*Metric{}, byStat: map[scopeKey]map[string]*Binding{}}
 	for i, m := range metrics {
 		m.Index = i
 		if _, dup := c.byName[m.Name]; dup {
@@ -158,7 +158,7 @@ func New(metrics []*Metric) (*Catalog, error) {
 		for _, s := range m.Source {
 			k := scopeKey{m.Daemon, m.Scope}
 			if c.byStat[k] == nil {
-				c.byStat[k] = map[string]Binding{}
+				c.byStat[k] = map[string]*Binding{}
 			}
 			if prev, dup := c.byStat[k][s.Stat]; dup {
 				return nil, fmt.Errorf("catalog: %s statistic %q (%s scope) feeds both %q and %q", m.Daemon, s.Stat, m.Scope, prev.Metric.Name, m.Name)
@@ -174,7 +174,7 @@ func New(metrics []*Metric) (*Catalog, error) {
 			if len(s.Labels) != len(m.Extra) {
 				return nil, fmt.Errorf("catalog: metric %q source %q sets labels %v, the metric declares %v", m.Name, s.Stat, s.Labels, m.Extra)
 			}
-			c.byStat[k][s.Stat] = Binding{Metric: m, ExtraValues: vals}
+			c.byStat[k][s.Stat] = &Binding{Metric: m, ExtraValues: vals}
 		}
 	}
 	return c, nil
@@ -184,12 +184,15 @@ func New(metrics []*Metric) (*Catalog, error) {
 // scope prefix ("assigned-addresses", not "subnet[1].assigned-addresses").
 func (c *Catalog) Lookup(daemon string, scope Scope, stat string) (Binding, bool) {
 	b, ok := c.byStat[scopeKey{daemon, scope}][stat]
-	return b, ok
+	if !ok {
+		return Binding{}, false
+	}
+	return *b, true
 }
 
 // LookupBytes is Lookup for a name still in a read buffer; it does not
 // allocate, which matters at 100,000 statistics a poll.
-func (c *Catalog) LookupBytes(daemon string, scope Scope, stat []byte) (Binding, bool) {
+func (c *Catalog) LookupBytes(daemon string, scope Scope, stat []byte) (*Binding, bool) {
 	b, ok := c.byStat[scopeKey{daemon, scope}][string(stat)]
 	return b, ok
 }

@@ -37,6 +37,9 @@ type subnetInfo struct {
 	identity            *collector.Identity
 }
 
+// poolInfo is one pool-id of a subnet. Its identity is built on first use:
+// Kea 2.2 has no pool statistics, and at 10,000 subnets the labels of pools
+// nobody reports on would cost megabytes.
 type poolInfo struct {
 	idx      int // in daemonConfig.poolList; -1 when the configuration lacks the pool
 	id       int64
@@ -148,13 +151,16 @@ func parseConfig(server, daemon string, args []byte) (*daemonConfig, error) {
 func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 	id := fmt.Sprint(sc.ID)
 	si := &subnetInfo{id: sc.ID, prefix: sc.Subnet, sharedNetwork: shared,
-		pools: map[int64]*poolInfo{}, pdPools: map[int64]*poolInfo{},
 		identity: collector.NewIdentity(catalog.ScopeSubnet, server, id, sc.Subnet, shared)}
 	// From Kea 2.4, subnet[N].pool[M] statistics are per pool-id, not per
 	// position: pools without one have id 0, and pools sharing an id are
 	// counted together (testdata/kea/fixtures/SOURCES.md). So a pool label
 	// lists every range of its id.
-	addPool := func(m map[int64]*poolInfo, scope catalog.Scope, pid int64, rng string, size float64) {
+	addPool := func(mp *map[int64]*poolInfo, pid int64, rng string, size float64) {
+		if *mp == nil {
+			*mp = map[int64]*poolInfo{}
+		}
+		m := *mp
 		pi := m[pid]
 		if pi == nil {
 			pi = &poolInfo{id: pid}
@@ -163,7 +169,6 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 			rng = pi.rng + "," + rng
 		}
 		pi.rng, pi.size = rng, pi.size+size
-		pi.identity = collector.NewIdentity(scope, server, id, sc.Subnet, shared, fmt.Sprint(pid), rng)
 	}
 	for _, p := range sc.Pools {
 		var pid int64
@@ -175,7 +180,7 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 			return nil, err
 		}
 		si.addresses += size
-		addPool(si.pools, catalog.ScopePool, pid, strings.Join(strings.Fields(p.Pool), ""), size) // "a - b" -> "a-b"
+		addPool(&si.pools, pid, strings.Join(strings.Fields(p.Pool), ""), size) // "a - b" -> "a-b"
 	}
 	for _, p := range sc.PDPools {
 		var pid int64
@@ -187,7 +192,7 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 		}
 		size := math.Ldexp(1, p.DelegatedLen-p.PrefixLen)
 		si.prefixes += size
-		addPool(si.pdPools, catalog.ScopePDPool, pid, fmt.Sprintf("%s/%d", p.Prefix, p.PrefixLen), size)
+		addPool(&si.pdPools, pid, fmt.Sprintf("%s/%d", p.Prefix, p.PrefixLen), size)
 	}
 	return si, nil
 }
@@ -210,4 +215,13 @@ func poolSize(pool string) (float64, error) {
 		return 0, fmt.Errorf("pool %q: %w", pool, err)
 	}
 	return math.Ldexp(1, p.Addr().BitLen()-p.Bits()), nil
+}
+
+// ident returns the pool's identity labels, building them on first use.
+func (pi *poolInfo) ident(si *subnetInfo, scope catalog.Scope) *collector.Identity {
+	if pi.identity == nil {
+		v := si.identity.Values
+		pi.identity = collector.NewIdentity(scope, v[0], v[1], v[2], v[3], fmt.Sprint(pi.id), pi.rng)
+	}
+	return pi.identity
 }

@@ -122,7 +122,7 @@ func (a *accumulator) observe(rs *rawStat, si *subnetInfo, pi *poolInfo, v float
 		}
 		var p *pair
 		switch {
-		case pi != nil && rs.name.scope == d.poolScope:
+		case pi != nil && rs.scope == d.poolScope:
 			p = &a.pools[i][pi.idx]
 		case pi == nil:
 			p = &a.subnets[i][si.idx]
@@ -167,7 +167,7 @@ func (a *accumulator) emit(snap *collector.Snapshot) {
 		for j, pi := range a.cfg.poolList {
 			p := &a.pools[i][j]
 			if d.poolRatio != nil && p.hasTotal && p.hasAssigned && p.total > 0 {
-				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.poolRatio, ID: pi.identity, Value: p.assigned / p.total})
+				snap.Samples = append(snap.Samples, collector.Sample{Metric: d.poolRatio, ID: pi.identity, Value: p.assigned / p.total}) // built when observed
 			}
 		}
 		names := make([]string, 0, len(shared))

@@ -55,15 +55,21 @@ type daemonState struct {
 	noHash      bool   // config-hash-get unsupported (Kea < 2.4)
 	cfgSig      uint64 // subnets of the statistics when the configuration was read
 	stats       []rawStat
+	keys        []string
 	up          bool
 	lastErr     string
 	reasonCount map[keactl.Reason]uint64
 }
 
+// rawStat is one statistic of the last reply: 48 bytes, 100,000 of them at
+// 10,000 subnets.
 type rawStat struct {
-	name    statName
-	binding catalog.Binding
+	binding *catalog.Binding
 	value   float64
+	subnet  int64
+	pool    int64
+	scope   catalog.Scope
+	key     int // index in daemonState.keys (D2 TSIG keys)
 }
 
 // NewPoller builds a poller for one target.
@@ -308,7 +314,7 @@ func (p *Poller) subnetsMatch(ds *daemonState) (bool, uint64) {
 	n := 0
 	last := int64(-1)
 	for i := range ds.stats {
-		st := &ds.stats[i].name
+		st := &ds.stats[i]
 		if st.scope != catalog.ScopeSubnet || st.subnet == last {
 			continue
 		}
@@ -348,6 +354,7 @@ func (p *Poller) readStats(ctx context.Context, ds *daemonState) (int, error) {
 // backing array from the last poll.
 func (p *Poller) parseStats(ds *daemonState, r io.Reader) (statEnvelope, int, error) {
 	ds.stats = ds.stats[:0]
+	ds.keys = ds.keys[:0]
 	unknown := 0
 	odd := func(name []byte) {
 		unknown++
@@ -355,7 +362,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader) (statEnvelope, int, er
 	}
 	env, err := parseStatistics(r, func(name, raw []byte) {
 		sn, ok := splitStatName(name)
-		var b catalog.Binding
+		var b *catalog.Binding
 		if ok {
 			b, ok = p.cat.LookupBytes(ds.name, sn.scope, sn.stat)
 		}
@@ -368,8 +375,15 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader) (statEnvelope, int, er
 			odd(name)
 			return
 		}
-		sn.stat = nil // points into the parser's buffer, reused for the next name
-		ds.stats = append(ds.stats, rawStat{name: sn, binding: b, value: v})
+		rs := rawStat{binding: b, value: v, subnet: sn.subnet, pool: sn.pool, scope: sn.scope}
+		if sn.scope == catalog.ScopeKey {
+			rs.key = slices.Index(ds.keys, sn.key)
+			if rs.key < 0 {
+				rs.key = len(ds.keys)
+				ds.keys = append(ds.keys, sn.key)
+			}
+		}
+		ds.stats = append(ds.stats, rs)
 	}, odd)
 	return env, unknown, err
 }
@@ -395,24 +409,25 @@ func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
 		var id *collector.Identity
 		var si *subnetInfo
 		var pi *poolInfo
-		switch rs.name.scope {
+		switch rs.scope {
 		case catalog.ScopeGlobal:
 			id = global
 		case catalog.ScopeKey:
-			id = keys[rs.name.key]
+			key := ds.keys[rs.key]
+			id = keys[key]
 			if id == nil {
-				id = collector.NewIdentity(catalog.ScopeKey, p.name, rs.name.key)
-				keys[rs.name.key] = id
+				id = collector.NewIdentity(catalog.ScopeKey, p.name, key)
+				keys[key] = id
 			}
 		default:
-			if last == nil || last.id != rs.name.subnet {
-				last = p.subnet(cfg, rs.name.subnet)
+			if last == nil || last.id != rs.subnet {
+				last = p.subnet(cfg, rs.subnet)
 			}
 			si = last
 			id = si.identity
-			if rs.name.scope == catalog.ScopePool || rs.name.scope == catalog.ScopePDPool {
-				pi = p.pool(si, rs.name.scope, rs.name.pool)
-				id = pi.identity
+			if rs.scope == catalog.ScopePool || rs.scope == catalog.ScopePDPool {
+				pi = p.pool(si, rs.scope, rs.pool)
+				id = pi.ident(si, rs.scope)
 			}
 		}
 		v := rs.value
@@ -439,7 +454,7 @@ func (p *Poller) subnet(cfg *daemonConfig, id int64) *subnetInfo {
 			return si
 		}
 	}
-	return &subnetInfo{idx: -1, id: id, pools: map[int64]*poolInfo{}, pdPools: map[int64]*poolInfo{}, identity: collector.NewIdentity(catalog.ScopeSubnet, p.name, fmt.Sprint(id), "", "")}
+	return &subnetInfo{idx: -1, id: id, identity: collector.NewIdentity(catalog.ScopeSubnet, p.name, fmt.Sprint(id), "", "")}
 }
 
 func (p *Poller) pool(si *subnetInfo, scope catalog.Scope, id int64) *poolInfo {
@@ -450,8 +465,6 @@ func (p *Poller) pool(si *subnetInfo, scope catalog.Scope, id int64) *poolInfo {
 	if pi, ok := m[id]; ok {
 		return pi
 	}
-	v := si.identity.Values
-	pi := &poolInfo{idx: -1, id: id, identity: collector.NewIdentity(scope, v[0], v[1], v[2], v[3], fmt.Sprint(id), "")}
-	m[id] = pi
-	return pi
+	// A pool the configuration lacks: labelled with its id only.
+	return &poolInfo{idx: -1, id: id}
 }

@@ -13,7 +13,7 @@ func reasonOf(err error) keactl.Reason { return keactl.ReasonOf(err) }
 // Collector presents the store as a prometheus.Collector, for registries
 // that want it (tests use it with testutil.CollectAndLint and
 // CollectAndCompare). /metrics uses the faster appendExposition over the same
-// samples.
+// samples; a golden test checks they agree.
 type Collector struct {
 	cat   *catalog.Catalog
 	store *collector.Store

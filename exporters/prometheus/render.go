@@ -20,7 +20,12 @@ import (
 // from client_golang const metrics because at 10,000 subnets a snapshot has
 // ~150,000 series and the registry path costs several times the poll; a test
 // checks that both give the same families.
-func appendExposition(b []byte, cat *catalog.Catalog, sets [][]collector.Sample) []byte {
+//
+// flush, when not nil, is called whenever b holds more than flushAt bytes,
+// and b is reused after it: /metrics streams the exposition rather than
+// holding a 12 MB body per 10,000 subnets.
+func appendExposition(b []byte, cat *catalog.Catalog, sets [][]collector.Sample, flush func([]byte) error) ([]byte, error) {
+	const flushAt = 32 << 10
 	cursor := make([]int, len(sets))
 	for _, m := range cat.Metrics {
 		var perm []int // label order for metrics with extra labels
@@ -42,11 +47,17 @@ func appendExposition(b []byte, cat *catalog.Catalog, sets [][]collector.Sample)
 					header = true
 				}
 				b = appendSample(b, m, labels, perm, &set[c])
+				if flush != nil && len(b) > flushAt {
+					if err := flush(b); err != nil {
+						return b, err
+					}
+					b = b[:0]
+				}
 			}
 			cursor[si] = c
 		}
 	}
-	return b
+	return b, nil
 }
 
 func appendHeader(b []byte, m *catalog.Metric) []byte {
