@@ -14,8 +14,19 @@ import (
 type Sample struct {
 	Metric *catalog.Metric
 	ID     *Identity // values of catalog.ScopeLabels(Metric.Scope)
-	Extra  []string  // values of Metric.Extra
-	Value  float64
+	// Extra points at the values of Metric.Extra, shared (usually with the
+	// catalog binding the statistic came through); nil when there are none.
+	// A pointer keeps a sample at 32 bytes.
+	Extra *[]string
+	Value float64
+}
+
+// ExtraValues returns the values of the metric's extra labels.
+func (s *Sample) ExtraValues() []string {
+	if s.Extra == nil {
+		return nil
+	}
+	return *s.Extra
 }
 
 // Snapshot is the immutable result of one successful poll of one target.

@@ -48,10 +48,16 @@ type poolInfo struct {
 	identity *collector.Identity
 }
 
+// configReply is the arguments of config-get, from a Control Agent or any
+// daemon; only what ddiscope reads is decoded.
 type configReply struct {
 	Dhcp4 *dhcpConfig `json:"Dhcp4"`
 	Dhcp6 *dhcpConfig `json:"Dhcp6"`
-	Hash  string      `json:"hash"`
+	D2    *struct{}   `json:"DhcpDdns"`
+	Agent *struct {
+		ControlSockets map[string]json.RawMessage `json:"control-sockets"`
+	} `json:"Control-agent"`
+	Hash string `json:"hash"`
 }
 
 type dhcpConfig struct {
@@ -103,6 +109,11 @@ func parseConfig(server, daemon string, args []byte) (*daemonConfig, error) {
 	if err := json.Unmarshal(args, &reply); err != nil {
 		return nil, fmt.Errorf("config-get: %w", err)
 	}
+	return labelsFromConfig(server, daemon, &reply)
+}
+
+// labelsFromConfig indexes a decoded configuration for one daemon.
+func labelsFromConfig(server, daemon string, reply *configReply) (*daemonConfig, error) {
 	dc := reply.Dhcp4
 	if daemon == "dhcp6" {
 		dc = reply.Dhcp6

@@ -122,7 +122,7 @@ func (a *accumulator) observe(rs *rawStat, si *subnetInfo, pi *poolInfo, v float
 		}
 		var p *pair
 		switch {
-		case pi != nil && rs.scope == d.poolScope:
+		case pi != nil && catalog.Scope(rs.scope) == d.poolScope:
 			p = &a.pools[i][pi.idx]
 		case pi == nil:
 			p = &a.subnets[i][si.idx]

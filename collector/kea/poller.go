@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
 	"time"
 
@@ -61,15 +62,15 @@ type daemonState struct {
 	reasonCount map[keactl.Reason]uint64
 }
 
-// rawStat is one statistic of the last reply: 48 bytes, 100,000 of them at
-// 10,000 subnets.
+// rawStat is one statistic of the last reply: 32 bytes, 100,000 of them at
+// 10,000 subnets. Kea's subnet and pool ids are 32-bit.
 type rawStat struct {
 	binding *catalog.Binding
 	value   float64
-	subnet  int64
-	pool    int64
-	scope   catalog.Scope
-	key     int // index in daemonState.keys (D2 TSIG keys)
+	subnet  uint32
+	pool    uint32
+	scope   uint8  // catalog.Scope
+	key     uint16 // index in daemonState.keys (D2 TSIG keys)
 }
 
 // NewPoller builds a poller for one target.
@@ -162,28 +163,19 @@ func (p *Poller) daemonNames() []string {
 // the agent returns its own configuration with its control sockets, a daemon
 // its configuration, which then serves as the first one for labels.
 func (p *Poller) detect(ctx context.Context) error {
-	resp, err := p.client.Call(ctx, "config-get", "", nil)
+	var conf configReply
+	result, err := p.client.CallInto(ctx, "config-get", "", nil, &conf)
 	if err != nil {
 		return err
 	}
-	if resp.Result == keactl.ResultEmpty {
-		return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonEmpty, Result: resp.Result, Text: resp.Text}
+	if result == keactl.ResultEmpty {
+		return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonEmpty, Result: result, Text: "empty configuration"}
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(resp.Arguments, &top); err != nil {
-		return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: err}
-	}
-	known := map[string]string{"Dhcp4": "dhcp4", "Dhcp6": "dhcp6", "DhcpDdns": "d2"}
-	if ca, ok := top["Control-agent"]; ok {
-		var conf struct {
-			ControlSockets map[string]json.RawMessage `json:"control-sockets"`
-		}
-		if err := json.Unmarshal(ca, &conf); err != nil {
-			return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: err}
-		}
+	switch {
+	case conf.Agent != nil:
 		want := p.opts.Daemons
 		if len(want) == 0 {
-			for d := range conf.ControlSockets {
+			for d := range conf.Agent.ControlSockets {
 				want = append(want, d)
 			}
 		}
@@ -192,26 +184,24 @@ func (p *Poller) detect(ctx context.Context) error {
 			return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonEmpty, Text: "the Control Agent has no control socket for dhcp4, dhcp6 or d2"}
 		}
 		p.log.Info("found a Kea Control Agent", "daemons", p.daemonNames())
-	} else {
-		daemon := ""
-		for k, d := range known {
-			if _, ok := top[k]; ok {
-				daemon = d
-			}
-		}
-		if daemon == "" {
-			return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: errors.New("the configuration is neither a Control Agent's nor a DHCP or D2 daemon's")}
+	case conf.Dhcp4 != nil || conf.Dhcp6 != nil:
+		daemon := "dhcp4"
+		if conf.Dhcp6 != nil {
+			daemon = "dhcp6"
 		}
 		p.resetDaemons(daemon, []string{daemon})
-		if daemon != "d2" {
-			cfg, err := parseConfig(p.name, daemon, resp.Arguments)
-			if err != nil {
-				return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: err}
-			}
-			ds := p.daemons[daemon]
-			ds.cfg, ds.cfgRead = cfg, p.now()
+		cfg, err := labelsFromConfig(p.name, daemon, &conf)
+		if err != nil {
+			return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: err}
 		}
+		ds := p.daemons[daemon]
+		ds.cfg, ds.cfgRead = cfg, p.now()
 		p.log.Info("found a Kea daemon", "daemon", daemon)
+	case conf.D2 != nil:
+		p.resetDaemons("d2", []string{"d2"})
+		p.log.Info("found a Kea daemon", "daemon", "d2")
+	default:
+		return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: errors.New("the configuration is neither a Control Agent's nor a DHCP or D2 daemon's")}
 	}
 	p.detected = true
 	return nil
@@ -291,11 +281,11 @@ func (p *Poller) pollDaemon(ctx context.Context, ds *daemonState, snap *collecto
 }
 
 func (p *Poller) readConfig(ctx context.Context, ds *daemonState) error {
-	resp, err := p.client.Call(ctx, "config-get", p.service(ds.name), nil)
-	if err != nil {
+	var conf configReply
+	if _, err := p.client.CallInto(ctx, "config-get", p.service(ds.name), nil, &conf); err != nil {
 		return err
 	}
-	cfg, err := parseConfig(p.name, ds.name, resp.Arguments)
+	cfg, err := labelsFromConfig(p.name, ds.name, &conf)
 	if err != nil {
 		return &keactl.Error{Target: p.name, Command: "config-get", Service: p.service(ds.name), Reason: keactl.ReasonMalformed, Err: err}
 	}
@@ -315,13 +305,13 @@ func (p *Poller) subnetsMatch(ds *daemonState) (bool, uint64) {
 	last := int64(-1)
 	for i := range ds.stats {
 		st := &ds.stats[i]
-		if st.scope != catalog.ScopeSubnet || st.subnet == last {
+		if catalog.Scope(st.scope) != catalog.ScopeSubnet || int64(st.subnet) == last {
 			continue
 		}
-		last = st.subnet
+		last = int64(st.subnet)
 		n++
 		sig = sig*1000003 ^ uint64(st.subnet)
-		if _, ok := ds.cfg.subnets[st.subnet]; !ok {
+		if _, ok := ds.cfg.subnets[last]; !ok {
 			match = false
 		}
 	}
@@ -375,13 +365,22 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader) (statEnvelope, int, er
 			odd(name)
 			return
 		}
-		rs := rawStat{binding: b, value: v, subnet: sn.subnet, pool: sn.pool, scope: sn.scope}
+		if sn.subnet > math.MaxUint32 || sn.pool > math.MaxUint32 {
+			odd(name) // not a Kea id
+			return
+		}
+		rs := rawStat{binding: b, value: v, subnet: uint32(sn.subnet), pool: uint32(sn.pool), scope: uint8(sn.scope)}
 		if sn.scope == catalog.ScopeKey {
-			rs.key = slices.Index(ds.keys, sn.key)
-			if rs.key < 0 {
-				rs.key = len(ds.keys)
+			k := slices.Index(ds.keys, sn.key)
+			if k < 0 {
+				if len(ds.keys) >= math.MaxUint16 {
+					odd(name)
+					return
+				}
+				k = len(ds.keys)
 				ds.keys = append(ds.keys, sn.key)
 			}
+			rs.key = uint16(k)
 		}
 		ds.stats = append(ds.stats, rs)
 	}, odd)
@@ -400,6 +399,17 @@ func (p *Poller) noteUnknown(daemon string, name []byte) {
 
 func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
 	cfg := ds.cfg
+	// Room for every statistic and the derived ratios, so that the buffer
+	// kept across polls is not left at twice its need by append's doubling.
+	need := len(ds.stats) + 8
+	if cfg != nil {
+		need += 3*len(cfg.subnetList) + len(cfg.poolList)
+	}
+	if cap(snap.Samples)-len(snap.Samples) < need {
+		grown := make([]collector.Sample, len(snap.Samples), len(snap.Samples)+need)
+		copy(grown, snap.Samples)
+		snap.Samples = grown
+	}
 	global := collector.NewIdentity(catalog.ScopeGlobal, p.name)
 	keys := map[string]*collector.Identity{}
 	acc := newAccumulator(p.derived[ds.name], cfg)
@@ -409,7 +419,8 @@ func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
 		var id *collector.Identity
 		var si *subnetInfo
 		var pi *poolInfo
-		switch rs.scope {
+		scope := catalog.Scope(rs.scope)
+		switch scope {
 		case catalog.ScopeGlobal:
 			id = global
 		case catalog.ScopeKey:
@@ -420,14 +431,14 @@ func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
 				keys[key] = id
 			}
 		default:
-			if last == nil || last.id != rs.subnet {
-				last = p.subnet(cfg, rs.subnet)
+			if last == nil || last.id != int64(rs.subnet) {
+				last = p.subnet(cfg, int64(rs.subnet))
 			}
 			si = last
 			id = si.identity
-			if rs.scope == catalog.ScopePool || rs.scope == catalog.ScopePDPool {
-				pi = p.pool(si, rs.scope, rs.pool)
-				id = pi.ident(si, rs.scope)
+			if scope == catalog.ScopePool || scope == catalog.ScopePDPool {
+				pi = p.pool(si, scope, int64(rs.pool))
+				id = pi.ident(si, scope)
 			}
 		}
 		v := rs.value
@@ -441,7 +452,7 @@ func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
 			}
 		}
 		acc.observe(rs, si, pi, v)
-		snap.Samples = append(snap.Samples, collector.Sample{Metric: rs.binding.Metric, ID: id, Extra: rs.binding.ExtraValues, Value: v})
+		snap.Samples = append(snap.Samples, collector.Sample{Metric: rs.binding.Metric, ID: id, Extra: &rs.binding.ExtraValues, Value: v})
 	}
 	acc.emit(snap)
 }

@@ -165,7 +165,7 @@ func checkEveryStatistic(t *testing.T, lab *keatest.Lab, cat *catalog.Catalog, s
 // find returns the value of the sample that statistic feeds.
 func find(snap *collector.Snapshot, b catalog.Binding, sn statName) (float64, bool) {
 	for _, s := range snap.Samples {
-		if s.Metric != b.Metric || fmt.Sprint(s.Extra) != fmt.Sprint(b.ExtraValues) {
+		if s.Metric != b.Metric || fmt.Sprint(s.ExtraValues()) != fmt.Sprint(b.ExtraValues) {
 			continue
 		}
 		v := s.ID.Values

@@ -41,7 +41,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if s.Metric.Type == catalog.Counter {
 			t = prometheus.CounterValue
 		}
-		vals := append(append(make([]string, 0, len(s.ID.Values)+len(s.Extra)), s.ID.Values...), s.Extra...)
+		vals := append(append(make([]string, 0, len(s.ID.Values)+len(s.ExtraValues())), s.ID.Values...), s.ExtraValues()...)
 		m, err := prometheus.NewConstMetric(c.descs[s.Metric], t, s.Value, vals...)
 		if err != nil {
 			ch <- prometheus.NewInvalidMetric(c.descs[s.Metric], err)

@@ -92,7 +92,7 @@ func appendSample(b []byte, m *catalog.Metric, labels []string, perm []int, s *c
 			if i < len(s.ID.Values) {
 				v = s.ID.Values[i]
 			} else {
-				v = s.Extra[i-len(s.ID.Values)]
+				v = (*s.Extra)[i-len(s.ID.Values)]
 			}
 			b = append(b, labels[i]...)
 			b = append(b, `="`...)
@@ -150,6 +150,10 @@ func selfSamples(cat *catalog.Catalog, targets []*collector.TargetStatus) []coll
 		m("ddiscope_last_success_timestamp_seconds"), m("ddiscope_polls_total"), m("ddiscope_poll_errors_total"),
 		m("ddiscope_target_series"), m("ddiscope_unknown_statistics")
 	out := make([]collector.Sample, 0, len(targets)*(6+len(keactl.Reasons)))
+	reasons := make([][]string, len(keactl.Reasons))
+	for i, r := range keactl.Reasons {
+		reasons[i] = []string{string(r)}
+	}
 	for _, t := range targets {
 		id := collector.NewIdentity(catalog.ScopeTarget, t.Name, t.Kind)
 		n := 0
@@ -168,8 +172,8 @@ func selfSamples(cat *catalog.Catalog, targets []*collector.TargetStatus) []coll
 			collector.Sample{Metric: series, ID: id, Value: float64(n)},
 			collector.Sample{Metric: unknown, ID: id, Value: float64(t.Unknown)},
 		)
-		for _, r := range keactl.Reasons {
-			out = append(out, collector.Sample{Metric: errs, ID: id, Extra: []string{string(r)}, Value: float64(t.Errors[r])})
+		for i, r := range keactl.Reasons {
+			out = append(out, collector.Sample{Metric: errs, ID: id, Extra: &reasons[i], Value: float64(t.Errors[r])})
 		}
 	}
 	s := collector.Snapshot{Samples: out}
