@@ -1,8 +1,13 @@
 package catalog
 
-// All returns every metric ddiscope exports: Kea's, then ddiscope's own.
+// All returns every metric ddiscope exports: Kea's, BIND's, then
+// ddiscope's own. Each source adds its list here.
 func All() []*Metric {
-	return append(Kea(), Self()...)
+	var all []*Metric
+	for _, part := range [][]*Metric{Kea(), Self()} {
+		all = append(all, part...)
+	}
+	return all
 }
 
 // Self returns ddiscope's metrics about its own work: one set per target,

@@ -33,13 +33,16 @@ type Handler struct {
 	// ddiscope_build_info), gathered on every scrape.
 	runtime prometheus.Gatherer
 	log     *slog.Logger
+	cross   []collector.CrossDeriver
 	bufs    sync.Pool // *[]byte render buffers
 	gzips   sync.Pool // *gzip.Writer
 }
 
 // NewHandler builds the /metrics handler.
-func NewHandler(cat *catalog.Catalog, store *collector.Store, runtime prometheus.Gatherer, log *slog.Logger) *Handler {
-	return &Handler{cat: cat, store: store, runtime: runtime, log: log}
+// cross computes facts across targets (zone serial drift, HA pairs) from
+// the same snapshots.
+func NewHandler(cat *catalog.Catalog, store *collector.Store, runtime prometheus.Gatherer, log *slog.Logger, cross ...collector.CrossDeriver) *Handler {
+	return &Handler{cat: cat, store: store, runtime: runtime, log: log, cross: cross}
 }
 
 // Render returns the exposition of every target's snapshot and
@@ -59,6 +62,7 @@ func (h *Handler) write(w io.Writer) error {
 			sets = append(sets, t.Snapshot.Samples)
 		}
 	}
+	sets = append(sets, collector.Cross(h.cat, targets, h.cross))
 	sets = append(sets, selfSamples(h.cat, targets))
 	bp, _ := h.bufs.Get().(*[]byte)
 	if bp == nil {
