@@ -110,3 +110,39 @@ func TestConfigGetOnKea22WhenSubnetsChange(t *testing.T) {
 		t.Fatal("no statistics read")
 	}
 }
+
+// A statistic from a Kea newer than the catalog is counted and logged once,
+// and the rest of the poll is exported as usual.
+func TestUnknownStatisticIsCountedAndLoggedOnce(t *testing.T) {
+	dir := t.TempDir()
+	stats := filepath.Join(dir, "stats.json")
+	os.WriteFile(stats, []byte(`[ { "arguments": {
+		"pkt4-received": [ [ 7, "2026-11-21 21:18:59.598429" ] ],
+		"pkt4-future-received": [ [ 1, "2026-11-21 21:18:59.598429" ] ],
+		"subnet[1].assigned-addresses": [ [ 3, "2026-11-21 21:18:59.598429" ] ],
+		"subnet[1].some-3.9-statistic": [ [ 2, "2026-11-21 21:18:59.598429" ] ],
+		"subnet[x].assigned-addresses": [ [ 2, "2026-11-21 21:18:59.598429" ] ],
+		"subnet[1].total-addresses": [ [ "not a number", "2026-11-21 21:18:59.598429" ] ]
+	}, "result": 0 } ]`), 0o644)
+	p, _ := fixturePoller(t, map[string]string{
+		"ca:config-get":        "../../testdata/kea/kea2.2-dhcp4-config-get.socket.json",
+		"ca:statistic-get-all": stats,
+	})
+	var logged strings.Builder
+	p.log = slog.New(slog.NewTextHandler(&logged, nil))
+	for range 3 {
+		snap, unknown, err := p.Poll(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if unknown != 4 {
+			t.Fatalf("unknown = %d, want 4", unknown)
+		}
+		if len(snap.Samples) < 2 {
+			t.Fatalf("known statistics not exported: %d samples", len(snap.Samples))
+		}
+	}
+	if n := strings.Count(logged.String(), "not in the catalog"); n != 4 {
+		t.Fatalf("logged %d times over 3 polls, want once per name (4):\n%s", n, logged.String())
+	}
+}

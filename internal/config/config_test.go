@@ -1,0 +1,98 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseAppliesDefaults(t *testing.T) {
+	f, err := Parse("ddiscope.yml", []byte(`
+defaults:
+  interval: 30s
+  on-fail: serve-retry-exit
+  max-reconnect-tries: 5
+kea:
+  - name: a
+    url: https://kea-a.example.net:8000/
+    user: ddiscope
+    password-file: /etc/ddiscope/a.pass
+    trust-anchor: /etc/ddiscope/ca.pem
+  - name: b
+    url: unix:///run/kea/kea4-ctrl-socket
+    interval: 5s
+    daemons: [dhcp4]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Kea) != 2 || f.Kea[0].Line != 7 || f.Kea[1].Line != 12 {
+		t.Fatalf("targets %+v", f.Kea)
+	}
+	a, b := f.Kea[0].Effective(f.Defaults), f.Kea[1].Effective(f.Defaults)
+	if *a.Interval != 30*time.Second || *b.Interval != 5*time.Second || *b.OnFail != "serve-retry-exit" || *b.MaxReconnectTries != 5 {
+		t.Fatalf("effective settings: %+v %+v", a, b)
+	}
+}
+
+func TestParseRejectsWithFileLineAndKey(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"kea:\n  - name: a\n    url: http://x:1/\n    pasword: s\n", `ddiscope.yml:4: unknown key "pasword"`},
+		{"kea:\n  - name: a\n    url: http://x:1/\n    password: s\n    password-file: /p\n", `ddiscope.yml:2: kea target "a": keys "password" and "password-file"`},
+		{"kea:\n  - name: a\n    url: http://x:1/\n    cert-file: c.pem\n", `"cert-file" and "key-file" go together`},
+		{"kea:\n  - name: a\n    url: http://x:1/\n    daemons: [dhcp5]\n", `"daemons": "dhcp5"`},
+		{"kea:\n  - url: http://x:1/\n", `key "name" is missing`},
+		{"defaults:\n  timeout: 20s\n  interval: 10s\nkea:\n  - name: a\n    url: http://x:1/\n", `"timeout" (20s) is longer than "interval" (10s)`},
+		{"kea: 7\n", "ddiscope.yml:1"},
+		{"kea:\n  - name: a\n    url: unix://relative/path\n", "unix:///absolute/path"},
+	} {
+		_, err := Parse("ddiscope.yml", []byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want it to contain %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestDiscoverPrefersTheControlAgent(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "kea-ctrl-agent.conf"), []byte(`{ "Control-agent": { "http-host": "0.0.0.0", "http-port": 8000 } }`), 0o644)
+	os.WriteFile(filepath.Join(dir, "kea-dhcp4.conf"), []byte(`{ "Dhcp4": { "control-socket": { "socket-type": "unix", "socket-name": "/run/kea/k4" } } }`), 0o644)
+	ts, found, err := Discover(dir)
+	if err != nil || len(ts) != 1 || ts[0].URL != "http://127.0.0.1:8000/" || len(found) != 1 {
+		t.Fatalf("%+v %v %v", ts, found, err)
+	}
+}
+
+func TestDiscoverDaemonSockets(t *testing.T) {
+	dir := t.TempDir()
+	// Kea's own syntax: comments of three kinds, a "//" inside a string.
+	os.WriteFile(filepath.Join(dir, "kea-dhcp4.conf"), []byte(`# Kea 2.2
+{ "Dhcp4": {
+    // the socket
+    "control-socket": { "socket-type": "unix", "socket-name": "/run/kea/kea4-ctrl-socket" },
+    /* not "http://" */ "option-data": [ { "name": "tftp-server-name", "data": "http://boot/x" } ]
+} }`), 0o644)
+	// Kea 3.x: an HTTP control socket on the daemon itself.
+	os.WriteFile(filepath.Join(dir, "kea-dhcp6.conf"), []byte(`{ "Dhcp6": { "control-sockets": [ { "socket-type": "http", "socket-address": "::", "socket-port": 8006 } ] } }`), 0o644)
+	ts, _, err := Discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 2 || ts[0].URL != "unix:///run/kea/kea4-ctrl-socket" || ts[1].URL != "http://[::1]:8006/" {
+		t.Fatalf("%+v", ts)
+	}
+}
+
+func TestDiscoverNothing(t *testing.T) {
+	_, _, err := Discover(t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "--kea.target") {
+		t.Fatalf("%v", err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "kea-dhcp4.conf"), []byte(`{ "Dhcp4": { `), 0o644)
+	if _, _, err := Discover(dir); err == nil || !strings.Contains(err.Error(), "kea-dhcp4.conf") {
+		t.Fatalf("broken file: %v", err)
+	}
+}
