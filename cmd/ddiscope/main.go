@@ -26,9 +26,9 @@ import (
 
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
+	promexp "github.com/ddiscope/ddiscope/exporters/prometheus"
 	"github.com/ddiscope/ddiscope/internal/config"
 	"github.com/ddiscope/ddiscope/internal/daemon"
-	promexp "github.com/ddiscope/ddiscope/exporters/prometheus"
 )
 
 func main() {
