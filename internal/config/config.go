@@ -52,10 +52,53 @@ type Kea struct {
 	Line int `yaml:"-"` // where the target starts in the file, for errors
 }
 
+// Bind is one BIND 9 statistics channel.
+type Bind struct {
+	Name         string         `yaml:"name"`
+	URL          string         `yaml:"url"`    // http(s)://host:port of statistics-channels
+	Format       string         `yaml:"format"` // auto (default), json or xml
+	Zones        bool           `yaml:"zones"`  // per-zone statistics and serials
+	ZoneInterval *time.Duration `yaml:"zone-interval"`
+
+	User         string `yaml:"user"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password-file"`
+
+	TrustAnchor        string `yaml:"trust-anchor"`
+	CertFile           string `yaml:"cert-file"`
+	KeyFile            string `yaml:"key-file"`
+	ServerName         string `yaml:"server-name"`
+	InsecureSkipVerify bool   `yaml:"insecure-skip-verify"`
+
+	Poll `yaml:",inline"`
+
+	Line int `yaml:"-"`
+}
+
+// OTLP configures the push of the same metrics over OTLP. Unset fields take
+// the standard OTEL_* environment variables, then the SDK's defaults.
+type OTLP struct {
+	Enabled            *bool             `yaml:"enabled"`
+	Protocol           string            `yaml:"protocol"` // grpc or http/protobuf
+	Endpoint           string            `yaml:"endpoint"`
+	Insecure           *bool             `yaml:"insecure"`
+	Headers            map[string]string `yaml:"headers"`
+	Compression        string            `yaml:"compression"` // gzip or none
+	Interval           *time.Duration    `yaml:"interval"`
+	Timeout            *time.Duration    `yaml:"timeout"`
+	Temporality        string            `yaml:"temporality"` // cumulative or delta
+	TrustAnchor        string            `yaml:"trust-anchor"`
+	CertFile           string            `yaml:"cert-file"`
+	KeyFile            string            `yaml:"key-file"`
+	ResourceAttributes map[string]string `yaml:"resource-attributes"`
+}
+
 // File is the whole configuration file.
 type File struct {
-	Defaults Poll  `yaml:"defaults"`
-	Kea      []Kea `yaml:"kea"`
+	Defaults Poll   `yaml:"defaults"`
+	Kea      []Kea  `yaml:"kea"`
+	Bind     []Bind `yaml:"bind"`
+	OTLP     OTLP   `yaml:"otlp"`
 
 	Path string `yaml:"-"`
 }
@@ -96,10 +139,15 @@ func Parse(path string, b []byte) (*File, error) {
 	if err := yaml.Unmarshal(b, &root); err == nil && len(root.Content) > 0 {
 		doc := root.Content[0]
 		for i := 0; i+1 < len(doc.Content); i += 2 {
-			if doc.Content[i].Value == "kea" {
-				for j, n := range doc.Content[i+1].Content {
+			for j, n := range doc.Content[i+1].Content {
+				switch doc.Content[i].Value {
+				case "kea":
 					if j < len(f.Kea) {
 						f.Kea[j].Line = n.Line
+					}
+				case "bind":
+					if j < len(f.Bind) {
+						f.Bind[j].Line = n.Line
 					}
 				}
 			}
@@ -123,10 +171,7 @@ func (f *File) Check() error {
 			errs = append(errs, fmt.Errorf("%s:%d: kea target #%d: key \"name\" is missing", f.Path, k.Line, i+1))
 			continue
 		}
-		if seen[k.Name] {
-			errs = append(errs, fmt.Errorf("%s: key \"name\": the name is used by another target", where))
-		}
-		seen[k.Name] = true
+		errs = append(errs, checkCommon(where, seen, k.Name, k.Password, k.PasswordFile, k.CertFile, k.KeyFile)...)
 		if err := CheckURL(k.URL); err != nil {
 			errs = append(errs, fmt.Errorf("%s: key \"url\": %w", where, err))
 		}
@@ -135,31 +180,78 @@ func (f *File) Check() error {
 				errs = append(errs, fmt.Errorf("%s: key \"daemons\": %q is not dhcp4, dhcp6 or d2", where, d))
 			}
 		}
-		if k.Password != "" && k.PasswordFile != "" {
-			errs = append(errs, fmt.Errorf("%s: keys \"password\" and \"password-file\" exclude each other", where))
+		errs = append(errs, checkPoll(where, k.Effective(f.Defaults))...)
+	}
+	for i := range f.Bind {
+		b := &f.Bind[i]
+		where := fmt.Sprintf("%s:%d: bind target %q", f.Path, b.Line, b.Name)
+		if b.Name == "" {
+			errs = append(errs, fmt.Errorf("%s:%d: bind target #%d: key \"name\" is missing", f.Path, b.Line, i+1))
+			continue
 		}
-		if (k.CertFile == "") != (k.KeyFile == "") {
-			errs = append(errs, fmt.Errorf("%s: keys \"cert-file\" and \"key-file\" go together", where))
+		errs = append(errs, checkCommon(where, seen, b.Name, b.Password, b.PasswordFile, b.CertFile, b.KeyFile)...)
+		if u, err := url.Parse(b.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: key \"url\": %q is not http(s)://host:port of a statistics channel", where, b.URL))
 		}
-		p := k.Effective(f.Defaults)
-		if p.OnFail != nil {
-			switch *p.OnFail {
-			case "stop-retry-exit", "serve-retry-exit", "serve-retry-continue":
-			default:
-				errs = append(errs, fmt.Errorf("%s: key \"on-fail\": %q is not stop-retry-exit, serve-retry-exit or serve-retry-continue", where, *p.OnFail))
-			}
+		switch b.Format {
+		case "", "auto", "json", "xml":
+		default:
+			errs = append(errs, fmt.Errorf("%s: key \"format\": %q is not auto, json or xml", where, b.Format))
 		}
-		if p.Interval != nil && *p.Interval <= 0 || p.Timeout != nil && *p.Timeout <= 0 {
-			errs = append(errs, fmt.Errorf("%s: keys \"interval\" and \"timeout\" must be positive", where))
+		if b.ZoneInterval != nil && *b.ZoneInterval <= 0 {
+			errs = append(errs, fmt.Errorf("%s: key \"zone-interval\" must be positive", where))
 		}
-		if p.Interval != nil && p.Timeout != nil && *p.Timeout > *p.Interval {
-			errs = append(errs, fmt.Errorf("%s: key \"timeout\" (%s) is longer than \"interval\" (%s)", where, *p.Timeout, *p.Interval))
-		}
-		if p.MaxReconnectTries != nil && *p.MaxReconnectTries < 0 {
-			errs = append(errs, fmt.Errorf("%s: key \"max-reconnect-tries\" must not be negative", where))
-		}
+		errs = append(errs, checkPoll(where, b.Poll.Effective(f.Defaults))...)
+	}
+	if o := f.OTLP; o.Protocol != "" && o.Protocol != "grpc" && o.Protocol != "http/protobuf" {
+		errs = append(errs, fmt.Errorf("%s: otlp: key \"protocol\": %q is not grpc or http/protobuf", f.Path, o.Protocol))
+	}
+	if o := f.OTLP; o.Temporality != "" && o.Temporality != "cumulative" && o.Temporality != "delta" {
+		errs = append(errs, fmt.Errorf("%s: otlp: key \"temporality\": %q is not cumulative or delta", f.Path, o.Temporality))
+	}
+	if o := f.OTLP; o.Compression != "" && o.Compression != "gzip" && o.Compression != "none" {
+		errs = append(errs, fmt.Errorf("%s: otlp: key \"compression\": %q is not gzip or none", f.Path, o.Compression))
 	}
 	return errors.Join(errs...)
+}
+
+// checkCommon checks what every target has: a unique name, and auth and TLS
+// keys that make sense together.
+func checkCommon(where string, seen map[string]bool, name, password, passwordFile, cert, key string) []error {
+	var errs []error
+	if seen[name] {
+		errs = append(errs, fmt.Errorf("%s: key \"name\": the name is used by another target", where))
+	}
+	seen[name] = true
+	if password != "" && passwordFile != "" {
+		errs = append(errs, fmt.Errorf("%s: keys \"password\" and \"password-file\" exclude each other", where))
+	}
+	if (cert == "") != (key == "") {
+		errs = append(errs, fmt.Errorf("%s: keys \"cert-file\" and \"key-file\" go together", where))
+	}
+	return errs
+}
+
+// checkPoll validates effective poll settings.
+func checkPoll(where string, p Poll) []error {
+	var errs []error
+	if p.OnFail != nil {
+		switch *p.OnFail {
+		case "stop-retry-exit", "serve-retry-exit", "serve-retry-continue":
+		default:
+			errs = append(errs, fmt.Errorf("%s: key \"on-fail\": %q is not stop-retry-exit, serve-retry-exit or serve-retry-continue", where, *p.OnFail))
+		}
+	}
+	if p.Interval != nil && *p.Interval <= 0 || p.Timeout != nil && *p.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("%s: keys \"interval\" and \"timeout\" must be positive", where))
+	}
+	if p.Interval != nil && p.Timeout != nil && *p.Timeout > *p.Interval {
+		errs = append(errs, fmt.Errorf("%s: key \"timeout\" (%s) is longer than \"interval\" (%s)", where, *p.Timeout, *p.Interval))
+	}
+	if p.MaxReconnectTries != nil && *p.MaxReconnectTries < 0 {
+		errs = append(errs, fmt.Errorf("%s: key \"max-reconnect-tries\" must not be negative", where))
+	}
+	return errs
 }
 
 // CheckURL accepts http(s)://host[:port]/… and unix:///path.
@@ -187,8 +279,10 @@ func CheckURL(raw string) error {
 }
 
 // Effective returns the target's poll settings with the defaults filled in.
-func (k *Kea) Effective(d Poll) Poll {
-	p := k.Poll
+func (k *Kea) Effective(d Poll) Poll { return k.Poll.Effective(d) }
+
+// Effective returns these poll settings with the defaults filled in.
+func (p Poll) Effective(d Poll) Poll {
 	if p.Interval == nil {
 		p.Interval = d.Interval
 	}
@@ -214,6 +308,15 @@ func (k *Kea) Effective(d Poll) Poll {
 		p.ConfigRefresh = d.ConfigRefresh
 	}
 	return p
+}
+
+// ParseBindFlag reads --bind.target=NAME=URL.
+func ParseBindFlag(s string) (Bind, error) {
+	name, u, ok := strings.Cut(s, "=")
+	if !ok || name == "" || u == "" {
+		return Bind{}, fmt.Errorf("--bind.target %q: expected NAME=URL", s)
+	}
+	return Bind{Name: name, URL: u}, nil
 }
 
 // ParseTargetFlag reads --kea.target=NAME=URL.
