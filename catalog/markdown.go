@@ -39,7 +39,12 @@ func Markdown(c *Catalog) []byte {
 	b.WriteString("value the metric's own label takes for that statistic. Pool statistics (Kea 2.4+) are\n")
 	b.WriteString("keyed by the pool's configured `pool-id` (0 when unset); pools that share a pool-id in a\n")
 	b.WriteString("subnet are counted together. **Derived** metrics have no Kea statistic: the column says\n")
-	b.WriteString("how ddiscope computes them.\n")
+	b.WriteString("how ddiscope computes them.\n\n")
+	b.WriteString("**OTel name** and **OTel unit** are what the OTLP push (docs/otlp.md) sends: a counter is a\n")
+	b.WriteString("monotonic Sum, a gauge a Gauge, with the same labels as attributes (empty ones left out).\n")
+	b.WriteString("The name is the Prometheus one without `_total` and the unit suffix, its words joined by\n")
+	b.WriteString("dots (docs/otlp.md has the whole rule); the unit is UCUM (`s`, `By`, `1` for ratios) or the\n")
+	b.WriteString("counted thing in braces.\n")
 
 	byDaemon := map[string][]*Metric{}
 	for _, m := range c.Metrics {
@@ -76,11 +81,11 @@ func Markdown(c *Catalog) []byte {
 				continue
 			}
 			fmt.Fprintf(&b, "\n### %s, %s scope\n\n", titles[d], s)
-			b.WriteString("| Name | Type | Unit | Labels | Source | Help |\n")
-			b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
+			b.WriteString("| Name | OTel name | Type | Unit | OTel unit | Labels | Source | Help |\n")
+			b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 			for _, m := range ms {
-				fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n",
-					m.Name, m.Type, cell(m.Unit), codeList(m.Extra), sources(m), cell(m.Help))
+				fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s | %s | %s | %s |\n",
+					m.Name, OTelName(m), m.Type, cell(m.Unit), codeList(nonEmpty(OTelUnit(m))), codeList(m.Extra), sources(m), cell(m.Help))
 			}
 		}
 	}
@@ -103,6 +108,14 @@ func sources(m *Metric) string {
 		parts[i] = p
 	}
 	return strings.Join(parts, "<br>")
+}
+
+// nonEmpty is s as a list of zero or one element.
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
 
 func codeList(ls []string) string {

@@ -56,8 +56,8 @@ func TestMarkdownCoversCatalog(t *testing.T) {
 	}
 	md := string(Markdown(c))
 	for _, m := range c.Metrics {
-		if !strings.Contains(md, "| `"+m.Name+"` |") {
-			t.Errorf("%s is not in the Markdown", m.Name)
+		if !strings.Contains(md, "| `"+m.Name+"` | `"+OTelName(m)+"` |") {
+			t.Errorf("%s is not in the Markdown beside its OTel name %s", m.Name, OTelName(m))
 		}
 		for _, s := range m.Source {
 			if !strings.Contains(md, "`"+s.Stat+"`") {
