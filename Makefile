@@ -24,7 +24,7 @@ test:
 # steadier numbers.
 BENCHTIME ?= 5x
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./exporters/prometheus/ ./cmd/ddiscope/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/
 
 generate:
 	$(GO) run ./cmd/ddiscope-gen -out.dir .
@@ -40,6 +40,7 @@ lint:
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseStatistics -fuzztime $(FUZZTIME) ./collector/kea/
+	$(GO) test -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./collector/bind/
 
 # Starts a real Kea (kea-dhcp4, kea-dhcp6, kea-ctrl-agent) in network
 # namespaces with perfdhcp traffic, and ddiscope polling it; serves

@@ -26,6 +26,7 @@ import (
 
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
+	"github.com/ddiscope/ddiscope/collector/bind"
 	promexp "github.com/ddiscope/ddiscope/exporters/prometheus"
 	"github.com/ddiscope/ddiscope/internal/config"
 	"github.com/ddiscope/ddiscope/internal/daemon"
@@ -46,7 +47,9 @@ func run(args []string) int {
 	app := kingpin.New("ddiscope", "Polls Kea DHCP servers and serves their statistics as Prometheus metrics.")
 	configFile := app.Flag("config.file", "YAML file listing targets (see docs/configuration.md).").String()
 	targets := app.Flag("kea.target", "A Kea target as NAME=URL, URL http(s)://host:port/ or unix:///path/to/socket. Repeatable.").Strings()
+	bindTargets := app.Flag("bind.target", "A BIND 9 statistics channel as NAME=URL, URL http(s)://host:port/. Repeatable.").Strings()
 	keaDir := app.Flag("kea.config-dir", "Where to look for the local Kea's configuration files when no target is given.").Default("/etc/kea").String()
+	bindDir := app.Flag("bind.config-dir", "Where to look for the local named's statistics-channels when no target is given.").Default("/etc/bind").String()
 	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	probeTimeout := app.Flag("probe.timeout", "Timeout of /probe when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.").Default("10s").Duration()
 	webConfig := webflag.AddFlags(app, ":9547")
@@ -65,7 +68,9 @@ func run(args []string) int {
 		log.Error("metric catalog", "err", err)
 		return 1
 	}
-	load := func() (*config.File, error) { return loadTargets(log, *configFile, *targets, *keaDir) }
+	load := func() (*config.File, error) {
+		return loadTargets(log, *configFile, *targets, *bindTargets, *keaDir, *bindDir)
+	}
 	conf, err := load()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ddiscope:", err)
@@ -111,7 +116,8 @@ func run(args []string) int {
 	runtime.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("ddiscope"))
 	mux := http.NewServeMux()
-	mux.Handle("GET "+*metricsPath, promexp.NewHandler(cat, store, runtime, log))
+	cross := []collector.CrossDeriver{bind.SerialDrift(cat)}
+	mux.Handle("GET "+*metricsPath, promexp.NewHandler(cat, store, runtime, log, cross...))
 	mux.Handle("GET /probe", promexp.ProbeHandler(cat, d.Probe, *probeTimeout))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
@@ -166,9 +172,9 @@ func shutdown(srv *http.Server) {
 	srv.Shutdown(ctx)
 }
 
-// loadTargets merges the configuration file and --kea.target flags; with
-// neither, it looks for the local Kea.
-func loadTargets(log *slog.Logger, file string, flags []string, keaDir string) (*config.File, error) {
+// loadTargets merges the configuration file and the target flags; with
+// none, it looks for the local Kea and named.
+func loadTargets(log *slog.Logger, file string, flags, bindFlags []string, keaDir, bindDir string) (*config.File, error) {
 	conf := &config.File{Path: "command line"}
 	if file != "" {
 		c, err := config.Load(file)
@@ -184,18 +190,27 @@ func loadTargets(log *slog.Logger, file string, flags []string, keaDir string) (
 		}
 		conf.Kea = append(conf.Kea, k)
 	}
-	if err := conf.Check(); err != nil {
-		return nil, err
-	}
-	if len(conf.Kea) == 0 {
-		ts, found, err := config.Discover(keaDir)
+	for _, f := range bindFlags {
+		b, err := config.ParseBindFlag(f)
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range found {
-			log.Info("found the local Kea", "via", f)
-		}
+		conf.Bind = append(conf.Bind, b)
+	}
+	if err := conf.Check(); err != nil {
+		return nil, err
+	}
+	if len(conf.Kea) == 0 && len(conf.Bind) == 0 {
+		ts, found, keaErr := config.Discover(keaDir)
 		conf.Kea = ts
+		bs, bfound := config.DiscoverBind(bindDir)
+		conf.Bind = bs
+		for _, f := range append(found, bfound...) {
+			log.Info("found a local server", "via", f)
+		}
+		if len(conf.Kea) == 0 && len(conf.Bind) == 0 {
+			return nil, keaErr
+		}
 	}
 	return conf, nil
 }

@@ -131,12 +131,12 @@ func TestZeroConfigFindsLocalKea(t *testing.T) {
   }
 }
 `, u.Hostname(), u.Port(), lab.Socket4))
-	p := start(t, "--kea.config-dir="+dir)
+	p := start(t, "--kea.config-dir="+dir, "--bind.config-dir="+t.TempDir())
 	waitFor(t, 15*time.Second, "the discovered target up", func() bool {
 		v, _ := value(p.metrics(t), "ddiscope_target_up", map[string]string{"server": "local"})
 		return v == 1
 	})
-	if !strings.Contains(p.stderr.String(), "found the local Kea") {
+	if !strings.Contains(p.stderr.String(), "found a local server") || !strings.Contains(p.stderr.String(), "kea-ctrl-agent.conf") {
 		t.Errorf("the log does not say what was found: %s", p.stderr)
 	}
 }

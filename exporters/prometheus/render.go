@@ -149,6 +149,7 @@ func selfSamples(cat *catalog.Catalog, targets []*collector.TargetStatus) []coll
 	up, dur, last, polls, errs, series, unknown := m("ddiscope_target_up"), m("ddiscope_poll_duration_seconds"),
 		m("ddiscope_last_success_timestamp_seconds"), m("ddiscope_polls_total"), m("ddiscope_poll_errors_total"),
 		m("ddiscope_target_series"), m("ddiscope_unknown_statistics")
+	bindUp := m("bind_up")
 	out := make([]collector.Sample, 0, len(targets)*(6+len(keactl.Reasons)))
 	reasons := make([][]string, len(keactl.Reasons))
 	for i, r := range keactl.Reasons {
@@ -172,6 +173,11 @@ func selfSamples(cat *catalog.Catalog, targets []*collector.TargetStatus) []coll
 			collector.Sample{Metric: series, ID: id, Value: float64(n)},
 			collector.Sample{Metric: unknown, ID: id, Value: float64(t.Unknown)},
 		)
+		// bind_exporter's users alert on bind_up == 0: a down BIND target
+		// has no snapshot to carry it, so it is said here.
+		if bindUp != nil && t.Kind == "bind" && t.Snapshot == nil {
+			out = append(out, collector.Sample{Metric: bindUp, ID: collector.NewIdentity(catalog.ScopeGlobal, t.Name)})
+		}
 		for i, r := range keactl.Reasons {
 			out = append(out, collector.Sample{Metric: errs, ID: id, Extra: &reasons[i], Value: float64(t.Errors[r])})
 		}

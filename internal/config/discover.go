@@ -7,7 +7,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 )
 
 // Discover finds the local Kea from its configuration files in dir
@@ -145,4 +147,30 @@ func stripComments(b []byte) []byte {
 		}
 	}
 	return out
+}
+
+var statsChannel = regexp.MustCompile(`statistics-channels\s*\{\s*inet\s+([0-9a-fA-F:.*]+)(?:\s+port\s+(\d+))?`)
+
+// DiscoverBind finds the local named's statistics channel in dir (normally
+// /etc/bind): the first `statistics-channels { inet ADDR port PORT … }` of
+// named.conf or named.conf.options. It finds nothing, without error, when
+// named has no channel: BIND is optional.
+func DiscoverBind(dir string) ([]Bind, []string) {
+	for _, name := range []string{"named.conf.options", "named.conf"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		m := statsChannel.FindSubmatch(stripComments(b))
+		if m == nil {
+			continue
+		}
+		port := "80" // named's default for statistics-channels
+		if len(m[2]) > 0 {
+			port = string(m[2])
+		}
+		u := "http://" + net.JoinHostPort(loopbackFor(strings.Trim(string(m[1]), "*")), port) + "/"
+		return []Bind{{Name: "local-bind", URL: u}}, []string{"BIND statistics channel " + u + " (" + name + ")"}
+	}
+	return nil, nil
 }

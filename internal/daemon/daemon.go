@@ -13,6 +13,7 @@ import (
 
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
+	"github.com/ddiscope/ddiscope/collector/bind"
 	"github.com/ddiscope/ddiscope/collector/kea"
 	"github.com/ddiscope/ddiscope/internal/config"
 	"github.com/ddiscope/ddiscope/internal/keactl"
@@ -31,8 +32,10 @@ type Daemon struct {
 	wg       sync.WaitGroup
 }
 
+// running is one target's poller; conf is its config.Kea or config.Bind,
+// compared on reload.
 type running struct {
-	conf   config.Kea
+	conf   any
 	cancel context.CancelFunc
 }
 
@@ -45,24 +48,33 @@ func New(log *slog.Logger, cat *catalog.Catalog, store *collector.Store) *Daemon
 // Fatal is where a target that gives up reports.
 func (d *Daemon) Fatal() <-chan error { return d.fatal }
 
-// Apply starts, restarts and stops pollers so that exactly targets run. It
-// builds every client first and changes nothing when one is bad: a reload
-// with a broken target keeps the old set running.
+// Apply starts, restarts and stops pollers so that exactly the file's
+// targets run. It builds every poller first and changes nothing when one is
+// bad: a reload with a broken target keeps the old set running.
 func (d *Daemon) Apply(ctx context.Context, f *config.File) error {
 	type plan struct {
-		conf   config.Kea
-		poller collector.Poller
-		sched  collector.Schedule
+		name, url string
+		conf      any
+		poller    collector.Poller
+		sched     collector.Schedule
 	}
 	var plans []plan
 	var errs []error
 	for _, k := range f.Kea {
-		p, err := d.newPoller(k, f.Defaults)
+		p, err := d.keaPoller(k, f.Defaults)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		plans = append(plans, plan{k, p, schedule(k.Effective(f.Defaults))})
+		plans = append(plans, plan{k.Name, k.URL, k, p, schedule(k.Effective(f.Defaults))})
+	}
+	for _, b := range f.Bind {
+		p, err := d.bindPoller(b, f.Defaults, b.Zones)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		plans = append(plans, plan{b.Name, b.URL, b, p, schedule(b.Poll.Effective(f.Defaults))})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -71,16 +83,19 @@ func (d *Daemon) Apply(ctx context.Context, f *config.File) error {
 	defer d.mu.Unlock()
 	keep := map[string]bool{}
 	for _, p := range plans {
-		keep[p.conf.Name] = true
-		if r, ok := d.running[p.conf.Name]; ok {
+		keep[p.name] = true
+		if r, ok := d.running[p.name]; ok {
 			if reflect.DeepEqual(r.conf, p.conf) && reflect.DeepEqual(d.defaults, f.Defaults) {
+				if c, ok := p.poller.(interface{ Close() }); ok {
+					c.Close() // built only to check the configuration
+				}
 				continue
 			}
 			r.cancel()
 		}
 		rctx, cancel := context.WithCancel(ctx)
-		d.running[p.conf.Name] = &running{conf: p.conf, cancel: cancel}
-		d.store.Register(p.conf.Name, p.poller.Kind())
+		d.running[p.name] = &running{conf: p.conf, cancel: cancel}
+		d.store.Register(p.name, p.poller.Kind())
 		d.wg.Go(func() {
 			collector.Run(rctx, d.log, d.store, p.poller, p.sched, func(err error) {
 				select {
@@ -89,7 +104,7 @@ func (d *Daemon) Apply(ctx context.Context, f *config.File) error {
 				}
 			})
 		})
-		d.log.Info("polling target", "target", p.conf.Name, "url", p.conf.URL, "interval", p.sched.Defaults().Interval)
+		d.log.Info("polling target", "target", p.name, "kind", p.poller.Kind(), "url", p.url, "interval", p.sched.Defaults().Interval)
 	}
 	for name, r := range d.running {
 		if !keep[name] {
@@ -115,6 +130,7 @@ func (d *Daemon) Stop() {
 
 // Probe returns a fresh poller for a configured target, for /probe: it shares
 // nothing with the background poller, so a live probe never disturbs it.
+// BIND zones are left out: a probe must answer within a scrape timeout.
 func (d *Daemon) Probe(_ context.Context, name string) (collector.Poller, bool) {
 	d.mu.Lock()
 	r, ok := d.running[name]
@@ -123,14 +139,21 @@ func (d *Daemon) Probe(_ context.Context, name string) (collector.Poller, bool) 
 	if !ok {
 		return nil, false
 	}
-	p, err := d.newPoller(r.conf, defaults)
-	if err != nil {
+	var p collector.Poller
+	var err error
+	switch c := r.conf.(type) {
+	case config.Kea:
+		p, err = d.keaPoller(c, defaults)
+	case config.Bind:
+		p, err = d.bindPoller(c, defaults, false)
+	}
+	if err != nil || p == nil {
 		return nil, false
 	}
 	return p, true
 }
 
-func (d *Daemon) newPoller(k config.Kea, defaults config.Poll) (collector.Poller, error) {
+func (d *Daemon) keaPoller(k config.Kea, defaults config.Poll) (collector.Poller, error) {
 	eff := k.Effective(defaults)
 	opts := keactl.Options{Name: k.Name, URL: k.URL, Username: k.User, Password: k.Password, PasswordFile: k.PasswordFile,
 		CAFile: k.TrustAnchor, CertFile: k.CertFile, KeyFile: k.KeyFile, ServerName: k.ServerName, InsecureSkipVerify: k.InsecureSkipVerify}
@@ -149,6 +172,27 @@ func (d *Daemon) newPoller(k config.Kea, defaults config.Poll) (collector.Poller
 		ko.ConfigRefresh = *eff.ConfigRefresh
 	}
 	return kea.NewPoller(client, d.cat, d.log, ko), nil
+}
+
+func (d *Daemon) bindPoller(b config.Bind, defaults config.Poll, zones bool) (collector.Poller, error) {
+	eff := b.Poll.Effective(defaults)
+	opts := bind.Options{Name: b.Name, URL: b.URL, Format: b.Format, Zones: zones,
+		Username: b.User, Password: b.Password, PasswordFile: b.PasswordFile,
+		CAFile: b.TrustAnchor, CertFile: b.CertFile, KeyFile: b.KeyFile, ServerName: b.ServerName, InsecureSkipVerify: b.InsecureSkipVerify}
+	if b.ZoneInterval != nil {
+		opts.ZoneInterval = *b.ZoneInterval
+	}
+	if eff.Timeout != nil {
+		opts.Timeout = *eff.Timeout
+	}
+	if eff.MaxResponseBytes != nil {
+		opts.MaxResponseBytes = *eff.MaxResponseBytes
+	}
+	p, err := bind.NewPoller(opts, d.cat, d.log)
+	if err != nil {
+		return nil, fmt.Errorf("bind target %q: %w", b.Name, err)
+	}
+	return p, nil
 }
 
 func schedule(p config.Poll) collector.Schedule {

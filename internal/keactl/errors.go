@@ -53,7 +53,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	where := fmt.Sprintf("kea target %q: %s", e.Target, e.Command)
+	where := fmt.Sprintf("target %q: %s", e.Target, e.Command)
 	if e.Service != "" {
 		where += fmt.Sprintf(" (service %s)", e.Service)
 	}
