@@ -23,6 +23,8 @@ type daemonConfig struct {
 	// arithmetic uses slices, not maps.
 	subnetList []*subnetInfo
 	poolList   []*poolInfo
+	// ha is the HA hook's relationships, nil when the hook is not loaded.
+	ha *haConfig
 }
 
 type subnetInfo struct {
@@ -61,6 +63,7 @@ type configReply struct {
 }
 
 type dhcpConfig struct {
+	HooksLibraries []hookConf   `json:"hooks-libraries"`
 	Subnet4        []subnetConf `json:"subnet4"`
 	Subnet6        []subnetConf `json:"subnet6"`
 	SharedNetworks []struct {
@@ -74,8 +77,9 @@ type subnetConf struct {
 	ID     int64  `json:"id"`
 	Subnet string `json:"subnet"`
 	Pools  []struct {
-		Pool   string `json:"pool"`
-		PoolID *int64 `json:"pool-id"`
+		Pool        string `json:"pool"`
+		PoolID      *int64 `json:"pool-id"`
+		ClientClass string `json:"client-class"`
 	} `json:"pools"`
 	PDPools []struct {
 		Prefix       string `json:"prefix"`
@@ -83,6 +87,7 @@ type subnetConf struct {
 		DelegatedLen int    `json:"delegated-len"`
 		PoolID       *int64 `json:"pool-id"`
 	} `json:"pd-pools"`
+	UserContext haUserContext `json:"user-context"`
 }
 
 // parseConfigReply reads a whole config-get reply (array or object), as
@@ -122,8 +127,10 @@ func labelsFromConfig(server, daemon string, reply *configReply) (*daemonConfig,
 		return nil, fmt.Errorf("config-get: reply has no %s configuration", map[string]string{"dhcp4": "Dhcp4", "dhcp6": "Dhcp6"}[daemon])
 	}
 	cfg := &daemonConfig{hash: reply.Hash, subnets: map[int64]*subnetInfo{}}
+	ha := newHAConfigBuilder(dc.HooksLibraries)
 	add := func(shared string, subnets []subnetConf) error {
 		for _, sc := range subnets {
+			ha.addSubnet(shared, &sc)
 			if _, dup := cfg.subnets[sc.ID]; dup {
 				return fmt.Errorf("config-get: subnet id %d appears twice", sc.ID)
 			}
@@ -144,6 +151,7 @@ func labelsFromConfig(server, daemon string, reply *configReply) (*daemonConfig,
 			return nil, err
 		}
 	}
+	cfg.ha = ha.build()
 	// Derived samples come out in this order: by subnet id, then pool id.
 	slices.SortFunc(cfg.subnetList, func(a, b *subnetInfo) int { return cmp.Compare(a.id, b.id) })
 	for i, si := range cfg.subnetList {

@@ -1,6 +1,10 @@
 // Package kea polls Kea DHCP servers: statistics from statistic-get-all,
 // labelled with subnets, shared networks and pools from config-get, which is
-// read again only when the configuration changed.
+// read again only when the configuration changed; High Availability state
+// from status-get and ha-heartbeat (hastatus.go, hasamples.go), with the
+// facts across HA peers derived at render time (hapairs.go, fleet.go); and
+// per-subnet lease counts from lease passes on their own interval
+// (leases.go). Only statistic-get-all failing fails a poll.
 package kea
 
 import (
@@ -29,6 +33,12 @@ type Options struct {
 	// no config-hash-get (2.2), even when its subnets look unchanged.
 	// Default 10 minutes.
 	ConfigRefresh time.Duration
+	// NoHeartbeat stops ha-heartbeat, which Kea 3.x classes as a write
+	// command (status-get, read, still gives the HA state).
+	NoHeartbeat bool
+	// Leases configures lease passes (lease4-get-page, lease6-get-page);
+	// the zero value leaves them off.
+	Leases LeaseOptions
 }
 
 // Poller polls one Kea target. It is not safe for concurrent use: the poll
@@ -41,6 +51,10 @@ type Poller struct {
 	opts    Options
 	now     func() time.Time
 	derived map[string][]derivation
+	ha      *haMetrics
+	// Lease samples: metrics per daemon, label values shared by all.
+	leaseMetrics map[string]*leaseMetrics
+	leaseLabels  *leaseLabels
 
 	detected bool
 	direct   string // the daemon reached directly, or "" behind a Control Agent
@@ -60,6 +74,9 @@ type daemonState struct {
 	up          bool
 	lastErr     string
 	reasonCount map[keactl.Reason]uint64
+	cmds        *cmdState  // secondary commands: errors, refusals
+	lease       *leasePass // nil until lease passes start
+	ident       *collector.Identity
 }
 
 // rawStat is one statistic of the last reply: 32 bytes, 100,000 of them at
@@ -78,9 +95,13 @@ func NewPoller(client *keactl.Client, cat *catalog.Catalog, log *slog.Logger, op
 	if opts.ConfigRefresh <= 0 {
 		opts.ConfigRefresh = 10 * time.Minute
 	}
+	opts.Leases = opts.Leases.defaults()
 	return &Poller{name: client.Name(), client: client, cat: cat,
 		log: log.With("target", client.Name()), opts: opts, now: time.Now,
-		derived: derivations(cat), daemons: map[string]*daemonState{}, unknown: map[string]bool{}}
+		derived: derivations(cat), ha: newHAMetrics(cat),
+		leaseMetrics: map[string]*leaseMetrics{"dhcp4": newLeaseMetrics(cat, "dhcp4"), "dhcp6": newLeaseMetrics(cat, "dhcp6")},
+		leaseLabels:  newLeaseLabels(),
+		daemons:      map[string]*daemonState{}, unknown: map[string]bool{}}
 }
 
 // Close releases the client's idle connections.
@@ -107,14 +128,19 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 	var firstErr error
 	unknown := 0
 	anyUp := false
-	for _, d := range p.daemonNames() {
+	names := p.daemonNames()
+	for _, d := range names {
 		ds := p.daemons[d]
+		if ds.cmds == nil {
+			ds.cmds = newCmdState()
+		}
 		n, err := p.pollDaemon(ctx, ds, snap)
 		unknown += n
 		ds.up = err == nil
 		if err == nil {
 			anyUp = true
 			ds.lastErr = ""
+			p.pollStatus(ctx, ds, snap)
 		} else {
 			if firstErr == nil {
 				firstErr = err
@@ -126,6 +152,14 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 		}
 		if m := p.cat.Metric("kea_daemon_up"); m != nil {
 			snap.Samples = append(snap.Samples, collector.Sample{Metric: m, ID: collector.NewIdentity(catalog.ScopeDaemon, p.name, d), Value: boolf(err == nil)})
+		}
+	}
+	// Lease pages come last: they may use what is left of the poll's time.
+	for _, d := range names {
+		if ds := p.daemons[d]; ds.up {
+			p.leaseStep(ctx, ds)
+			p.leaseSamples(ds, snap)
+			ds.cmds.samples(p.cat, ds.identity(p.name), snap)
 		}
 	}
 	if !anyUp {

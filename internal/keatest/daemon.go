@@ -245,7 +245,11 @@ func (l *Lab) startSocketDaemon(d *daemon) error {
 	if err := d.start(); err != nil {
 		return err
 	}
-	deadline := began.Add(startTimeout)
+	timeout := startTimeout
+	if l.opts.StartTimeout > 0 {
+		timeout = l.opts.StartTimeout
+	}
+	deadline := began.Add(timeout)
 	var lastErr error
 	for time.Now().Before(deadline) {
 		if !d.alive() {
@@ -266,5 +270,5 @@ func (l *Lab) startSocketDaemon(d *daemon) error {
 		time.Sleep(25 * time.Millisecond)
 	}
 	_ = d.kill(5 * time.Second)
-	return fmt.Errorf("%s did not answer on %s within %s: %v", d.name, d.socket, startTimeout, lastErr)
+	return fmt.Errorf("%s did not answer on %s within %s: %v", d.name, d.socket, timeout, lastErr)
 }

@@ -103,6 +103,13 @@ type Options struct {
 	Extra6 string
 	// Debug sets the daemons' log severity to DEBUG (level 99); default INFO.
 	Debug bool
+	// Leases4File, when set, is kea-dhcp4's memfile: the lab starts Kea on
+	// it (for example a generated CSV of a million leases) instead of an
+	// empty one in Dir. Kea writes to it.
+	Leases4File string
+	// StartTimeout bounds each daemon's start; default 20 s. Kea needs
+	// about 17 s to load a million leases.
+	StartTimeout time.Duration
 }
 
 // Lab is a running set of Kea daemons. All fields are read-only for callers.
@@ -250,6 +257,9 @@ func Start(t testing.TB, opts Options) *Lab {
 	l := &Lab{opts: opts, Dir: labDir(t)}
 	l.Socket4 = filepath.Join(l.Dir, "kea4.sock")
 	l.Leases4 = filepath.Join(l.Dir, "kea-leases4.csv")
+	if opts.Leases4File != "" {
+		l.Leases4 = opts.Leases4File
+	}
 	if opts.DHCP6 {
 		l.Socket6 = filepath.Join(l.Dir, "kea6.sock")
 		l.Leases6 = filepath.Join(l.Dir, "kea-leases6.csv")
