@@ -14,6 +14,7 @@ import (
 	"slices"
 
 	"github.com/ddiscope/ddiscope/catalog"
+	"github.com/ddiscope/ddiscope/dashboards"
 	"github.com/ddiscope/ddiscope/rules"
 )
 
@@ -52,6 +53,7 @@ func generate(rulesConfig string) (map[string][]byte, error) {
 			return map[string][]byte{"docs/metrics.md": catalog.Markdown(c)}, nil
 		},
 		func() (map[string][]byte, error) { return rules.Files(rc, c) },
+		func() (map[string][]byte, error) { return dashboards.Files(rc) },
 	} {
 		fs, err := family()
 		if err != nil {

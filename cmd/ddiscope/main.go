@@ -27,6 +27,8 @@ import (
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
 	"github.com/ddiscope/ddiscope/collector/bind"
+	"github.com/ddiscope/ddiscope/collector/kea"
+	"github.com/ddiscope/ddiscope/exporters/otlp"
 	promexp "github.com/ddiscope/ddiscope/exporters/prometheus"
 	"github.com/ddiscope/ddiscope/internal/config"
 	"github.com/ddiscope/ddiscope/internal/daemon"
@@ -87,6 +89,26 @@ func run(args []string) int {
 	}
 	defer d.Stop()
 
+	// Facts across targets, computed from snapshots by /metrics and the OTLP
+	// push alike.
+	cross := []collector.CrossDeriver{bind.SerialDrift(cat), kea.HAPairs(cat)}
+	otlpCfg, err := otlpConfig(conf.OTLP, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ddiscope:", err)
+		return 1
+	}
+	push, err := otlp.New(ctx, otlpCfg, cat, store, log.With("component", "otlp"), cross...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ddiscope:", err)
+		return 1
+	}
+	defer func() {
+		// Bounded by the push timeout: a dead endpoint cannot hold up exit.
+		if err := push.Shutdown(context.Background()); err != nil {
+			log.Warn("last OTLP push", "err", err)
+		}
+	}()
+
 	reload := func() error {
 		c, err := load()
 		if err == nil {
@@ -116,8 +138,7 @@ func run(args []string) int {
 	runtime.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("ddiscope"))
 	mux := http.NewServeMux()
-	cross := []collector.CrossDeriver{bind.SerialDrift(cat)}
-	mux.Handle("GET "+*metricsPath, promexp.NewHandler(cat, store, runtime, log, cross...))
+	mux.Handle("GET "+*metricsPath, promexp.NewHandler(cat, store, runtime, log, append(cross, push.Deriver())...))
 	mux.Handle("GET /probe", promexp.ProbeHandler(cat, d.Probe, *probeTimeout))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
@@ -170,6 +191,36 @@ func shutdown(srv *http.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(ctx)
+}
+
+// otlpConfig merges the file's otlp section over the OTEL_* environment
+// variables: like SDK options given in code, the file wins key by key. OTLP
+// settings are read at start; a reload changes targets only.
+func otlpConfig(o config.OTLP, getenv func(string) string) (otlp.Config, error) {
+	env, err := otlp.ConfigFromEnv(getenv)
+	if err != nil {
+		return otlp.Config{}, err
+	}
+	file := otlp.Config{Protocol: o.Protocol, Endpoint: o.Endpoint, Headers: o.Headers, Compression: o.Compression,
+		Temporality: o.Temporality, CAFile: o.TrustAnchor, CertFile: o.CertFile, KeyFile: o.KeyFile,
+		ResourceAttributes: o.ResourceAttributes}
+	if o.Interval != nil {
+		file.Interval = *o.Interval
+	}
+	if o.Timeout != nil {
+		file.Timeout = *o.Timeout
+	}
+	c := otlp.Merge(file, env)
+	if o.Enabled != nil {
+		c.Enabled = *o.Enabled
+	}
+	if o.Insecure != nil {
+		c.Insecure = *o.Insecure
+	}
+	if err := c.Check(); err != nil {
+		return otlp.Config{}, fmt.Errorf("otlp: %w", err)
+	}
+	return c, nil
 }
 
 // loadTargets merges the configuration file and the target flags; with

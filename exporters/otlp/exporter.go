@@ -37,7 +37,6 @@ type Exporter struct {
 
 	mu       sync.Mutex // one push at a time; guards what follows
 	enc      *encoder
-	targets  targetIdentities
 	failing  bool // logs a change of state, not every failed push
 	shutdown bool
 
@@ -89,7 +88,7 @@ func New(ctx context.Context, cfg Config, cat *catalog.Catalog, store *collector
 	if err != nil {
 		return nil, err
 	}
-	e := &Exporter{cfg: cfg, cat: cat, store: store, cross: cross, log: log, send: send, targets: targetIdentities{}, done: make(chan struct{})}
+	e := &Exporter{cfg: cfg, cat: cat, store: store, cross: cross, log: log, send: send, done: make(chan struct{})}
 	e.enc = newEncoder(cat, res, version.Version, cfg.MaxBatchSize, cfg.Temporality == TemporalityDelta, uint64(time.Now().UnixNano()))
 	loop, stop := context.WithCancel(ctx)
 	e.stop = stop
@@ -191,7 +190,7 @@ func (e *Exporter) push(ctx context.Context) error {
 			sets = append(sets, t.Snapshot.Samples)
 		}
 	}
-	sets = append(sets, collector.Cross(e.cat, targets, e.cross), e.targets.samples(e.cat, targets), e.st.samples(e.cat))
+	sets = append(sets, collector.Cross(e.cat, targets, e.cross), collector.SelfSamples(e.cat, targets), e.st.samples(e.cat))
 	total := 0
 	for _, s := range sets {
 		total += len(s)

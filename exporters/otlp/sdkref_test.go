@@ -102,10 +102,9 @@ type sdkObserver struct {
 	labels [][]string                 // Metric.Labels(), by Index
 	self   func() []collector.Sample  // the ddiscope_otlp_* samples
 
-	mu      sync.Mutex // one collection at a time (Shutdown's and a flush's may meet)
-	attrs   map[attrKey]*sdkAttrEntry
-	gen     uint64
-	targets targetIdentities
+	mu    sync.Mutex // one collection at a time (Shutdown's and a flush's may meet)
+	attrs map[attrKey]*sdkAttrEntry
+	gen   uint64
 }
 
 // attrKey names one attribute set by the shared, immutable values it is
@@ -124,7 +123,7 @@ type sdkAttrEntry struct {
 func newObserver(cat *catalog.Catalog, store *collector.Store, cross []collector.CrossDeriver, meter metric.Meter, self func() []collector.Sample) (*sdkObserver, []metric.Observable, error) {
 	o := &sdkObserver{cat: cat, store: store, cross: cross, self: self,
 		inst: make([]metric.Float64Observable, len(cat.Metrics)), labels: make([][]string, len(cat.Metrics)),
-		attrs: map[attrKey]*sdkAttrEntry{}, targets: targetIdentities{}}
+		attrs: map[attrKey]*sdkAttrEntry{}}
 	all := make([]metric.Observable, 0, len(cat.Metrics))
 	names := map[string]string{}
 	for _, m := range cat.Metrics {
@@ -162,7 +161,7 @@ func (o *sdkObserver) callback(_ context.Context, obs metric.Observer) error {
 		}
 	}
 	o.observe(obs, collector.Cross(o.cat, targets, o.cross))
-	o.observe(obs, o.targets.samples(o.cat, targets))
+	o.observe(obs, collector.SelfSamples(o.cat, targets))
 	o.observe(obs, o.self())
 	// Forget the sets of objects gone since the last collection.
 	for k, e := range o.attrs {

@@ -56,7 +56,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	self := selfSamples(c.cat, targets)
+	self := collector.SelfSamples(c.cat, targets)
 	for i := range self {
 		emit(&self[i])
 	}

@@ -63,7 +63,7 @@ func (h *Handler) write(w io.Writer) error {
 		}
 	}
 	sets = append(sets, collector.Cross(h.cat, targets, h.cross))
-	sets = append(sets, selfSamples(h.cat, targets))
+	sets = append(sets, collector.SelfSamples(h.cat, targets))
 	bp, _ := h.bufs.Get().(*[]byte)
 	if bp == nil {
 		b := make([]byte, 0, 64<<10)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
-	"github.com/ddiscope/ddiscope/internal/keactl"
 )
 
 // appendExposition writes every sample of sets in the text exposition format
@@ -140,56 +139,4 @@ func appendValue(b []byte, v float64) []byte {
 	default:
 		return strconv.AppendFloat(b, v, 'g', -1, 64)
 	}
-}
-
-// selfSamples describes the targets themselves: up, poll timing, errors.
-// They are built from the store at render time, grouped by metric.
-func selfSamples(cat *catalog.Catalog, targets []*collector.TargetStatus) []collector.Sample {
-	m := func(name string) *catalog.Metric { return cat.Metric(name) }
-	up, dur, last, polls, errs, series, unknown := m("ddiscope_target_up"), m("ddiscope_poll_duration_seconds"),
-		m("ddiscope_last_success_timestamp_seconds"), m("ddiscope_polls_total"), m("ddiscope_poll_errors_total"),
-		m("ddiscope_target_series"), m("ddiscope_unknown_statistics")
-	bindUp := m("bind_up")
-	out := make([]collector.Sample, 0, len(targets)*(6+len(keactl.Reasons)))
-	reasons := make([][]string, len(keactl.Reasons))
-	for i, r := range keactl.Reasons {
-		reasons[i] = []string{string(r)}
-	}
-	for _, t := range targets {
-		id := collector.NewIdentity(catalog.ScopeTarget, t.Name, t.Kind)
-		n := 0
-		if t.Snapshot != nil {
-			n = len(t.Snapshot.Samples)
-		}
-		var lastTS float64
-		if !t.LastSuccess.IsZero() {
-			lastTS = float64(t.LastSuccess.UnixMilli()) / 1000
-		}
-		out = append(out,
-			collector.Sample{Metric: up, ID: id, Value: b2f(t.Up)},
-			collector.Sample{Metric: dur, ID: id, Value: t.PollDuration.Seconds()},
-			collector.Sample{Metric: last, ID: id, Value: lastTS},
-			collector.Sample{Metric: polls, ID: id, Value: float64(t.Polls)},
-			collector.Sample{Metric: series, ID: id, Value: float64(n)},
-			collector.Sample{Metric: unknown, ID: id, Value: float64(t.Unknown)},
-		)
-		// bind_exporter's users alert on bind_up == 0: a down BIND target
-		// has no snapshot to carry it, so it is said here.
-		if bindUp != nil && t.Kind == "bind" && t.Snapshot == nil {
-			out = append(out, collector.Sample{Metric: bindUp, ID: collector.NewIdentity(catalog.ScopeGlobal, t.Name)})
-		}
-		for i, r := range keactl.Reasons {
-			out = append(out, collector.Sample{Metric: errs, ID: id, Extra: &reasons[i], Value: float64(t.Errors[r])})
-		}
-	}
-	s := collector.Snapshot{Samples: out}
-	s.Group(len(cat.Metrics))
-	return s.Samples
-}
-
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

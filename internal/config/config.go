@@ -28,6 +28,12 @@ type Poll struct {
 	ReconnectWaitTime *time.Duration `yaml:"reconnect-wait-time"`
 	MaxResponseBytes  *int64         `yaml:"max-response-bytes"`
 	ConfigRefresh     *time.Duration `yaml:"config-refresh"`
+
+	// Kea only.
+	HAHeartbeat         *bool          `yaml:"ha-heartbeat"`           // send ha-heartbeat (a write command on Kea 3.x); default true
+	LeaseInterval       *time.Duration `yaml:"lease-interval"`         // lease passes; 0 (default) turns them off
+	LeasePageSize       *int           `yaml:"lease-page-size"`        // lease*-get-page "limit"; default 1000
+	LeasePagesPerSecond *float64       `yaml:"lease-pages-per-second"` // cap that protects Kea; default 10
 }
 
 // Kea is one Kea target: a Control Agent, a daemon's HTTP listener or a
@@ -198,6 +204,9 @@ func (f *File) Check() error {
 		default:
 			errs = append(errs, fmt.Errorf("%s: key \"format\": %q is not auto, json or xml", where, b.Format))
 		}
+		if b.HAHeartbeat != nil || b.LeaseInterval != nil || b.LeasePageSize != nil || b.LeasePagesPerSecond != nil || b.ConfigRefresh != nil {
+			errs = append(errs, fmt.Errorf("%s: keys \"ha-heartbeat\", \"lease-*\" and \"config-refresh\" are for Kea targets", where))
+		}
 		if b.ZoneInterval != nil && *b.ZoneInterval <= 0 {
 			errs = append(errs, fmt.Errorf("%s: key \"zone-interval\" must be positive", where))
 		}
@@ -250,6 +259,15 @@ func checkPoll(where string, p Poll) []error {
 	}
 	if p.MaxReconnectTries != nil && *p.MaxReconnectTries < 0 {
 		errs = append(errs, fmt.Errorf("%s: key \"max-reconnect-tries\" must not be negative", where))
+	}
+	if p.LeaseInterval != nil && *p.LeaseInterval < 0 {
+		errs = append(errs, fmt.Errorf("%s: key \"lease-interval\" must not be negative (0 turns lease passes off)", where))
+	}
+	if p.LeasePageSize != nil && (*p.LeasePageSize < 1 || *p.LeasePageSize > 10000) {
+		errs = append(errs, fmt.Errorf("%s: key \"lease-page-size\" %d: must be 1 to 10000", where, *p.LeasePageSize))
+	}
+	if p.LeasePagesPerSecond != nil && *p.LeasePagesPerSecond <= 0 {
+		errs = append(errs, fmt.Errorf("%s: key \"lease-pages-per-second\" must be positive", where))
 	}
 	return errs
 }
@@ -306,6 +324,18 @@ func (p Poll) Effective(d Poll) Poll {
 	}
 	if p.ConfigRefresh == nil {
 		p.ConfigRefresh = d.ConfigRefresh
+	}
+	if p.HAHeartbeat == nil {
+		p.HAHeartbeat = d.HAHeartbeat
+	}
+	if p.LeaseInterval == nil {
+		p.LeaseInterval = d.LeaseInterval
+	}
+	if p.LeasePageSize == nil {
+		p.LeasePageSize = d.LeasePageSize
+	}
+	if p.LeasePagesPerSecond == nil {
+		p.LeasePagesPerSecond = d.LeasePagesPerSecond
 	}
 	return p
 }

@@ -171,6 +171,18 @@ func (d *Daemon) keaPoller(k config.Kea, defaults config.Poll) (collector.Poller
 	if eff.ConfigRefresh != nil {
 		ko.ConfigRefresh = *eff.ConfigRefresh
 	}
+	if eff.HAHeartbeat != nil {
+		ko.NoHeartbeat = !*eff.HAHeartbeat
+	}
+	if eff.LeaseInterval != nil {
+		ko.Leases.Interval = *eff.LeaseInterval
+	}
+	if eff.LeasePageSize != nil {
+		ko.Leases.PageSize = *eff.LeasePageSize
+	}
+	if eff.LeasePagesPerSecond != nil {
+		ko.Leases.PagesPerSecond = *eff.LeasePagesPerSecond
+	}
 	return kea.NewPoller(client, d.cat, d.log, ko), nil
 }
 
