@@ -31,7 +31,8 @@ generate:
 
 # Fails when `make generate` would change a committed file (also a Go test).
 check-generated: generate
-	git diff --exit-code -- docs/metrics.md
+	git diff --exit-code -- docs deploy
+	test -z "$$(git status --porcelain -- docs deploy)"
 
 lint:
 	$(GO) vet $(PKGS)
