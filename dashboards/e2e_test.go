@@ -39,7 +39,7 @@ func TestEveryPanelShowsRealData(t *testing.T) {
 	kea.Perfdhcp6(t, 10)
 	dig(t, dns)
 
-	d := startDaemon(t, fmt.Sprintf(`defaults:
+	addr := promtest.StartDdiscope(t, promtest.BuildDdiscope(t, t.TempDir()), fmt.Sprintf(`defaults:
   interval: 1s
   timeout: 1s
 kea:
@@ -67,7 +67,7 @@ kea:
 		t.Fatal(err)
 	}
 	prom := promtest.StartPrometheus(t, promtest.PrometheusOptions{
-		Jobs: []promtest.Job{{Name: "ddiscope", Targets: []string{d.addr}}},
+		Jobs: []promtest.Job{{Name: "ddiscope", Targets: []string{addr}}},
 		RuleFiles: map[string][]byte{
 			"ddiscope.rules.yml":  ruleFiles[rules.RecordingRulesFile],
 			"ddiscope.alerts.yml": ruleFiles[rules.AlertingRulesFile],

@@ -4,16 +4,9 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,26 +15,6 @@ import (
 	"github.com/ddiscope/ddiscope/internal/promtest"
 	"github.com/ddiscope/ddiscope/rules"
 )
-
-// ddiscopeBinary is built once by TestMain.
-var ddiscopeBinary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ddiscope-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ddiscopeBinary = filepath.Join(dir, "ddiscope")
-	if out, err := exec.Command("go", "build", "-o", ddiscopeBinary, "github.com/ddiscope/ddiscope/cmd/ddiscope").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building ddiscope: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 // wait bounds every wait of the test.
 const wait = 90 * time.Second
@@ -73,7 +46,7 @@ alerts:
   KeaSubnetUtilizationCritical: {for: 1s}
 `, inbox.URL))
 	am := promtest.StartAlertmanager(t, promtest.AlertmanagerOptions{Config: files[rules.AlertmanagerFile]})
-	exporter := startDdiscope(t, fmt.Sprintf("defaults:\n  interval: 1s\n  timeout: 1s\nkea:\n  - name: lab\n    url: unix://%s\n", lab.Socket4))
+	exporter := promtest.StartDdiscope(t, promtest.BuildDdiscope(t, t.TempDir()), fmt.Sprintf("defaults:\n  interval: 1s\n  timeout: 1s\nkea:\n  - name: lab\n    url: unix://%s\n", lab.Socket4))
 	prom := promtest.StartPrometheus(t, promtest.PrometheusOptions{
 		Jobs: []promtest.Job{{Name: "ddiscope", Targets: []string{exporter}}},
 		RuleFiles: map[string][]byte{
@@ -159,62 +132,4 @@ func generate(t *testing.T, override string) map[string][]byte {
 		t.Fatal(err)
 	}
 	return files
-}
-
-// lockedBuffer is ddiscope's output, read when the test fails.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// startDdiscope runs the built ddiscope with the configuration on a free
-// port and returns its address once it answers.
-func startDdiscope(t *testing.T, config string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "ddiscope.yml")
-	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := promtest.FreeAddr(t)
-	out := &lockedBuffer{}
-	cmd := exec.Command(ddiscopeBinary, "--web.listen-address="+addr, "--config.file="+path)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("ddiscope output:\n%s", out)
-		}
-	})
-	promtest.Eventually(t, 15*time.Second, "ddiscope answering on "+addr, func() bool {
-		resp, err := http.Get("http://" + addr + "/-/healthy")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return addr
 }
