@@ -59,4 +59,7 @@ func BenchmarkRender(b *testing.B) {
 // countingWriter counts what a render writes and drops it.
 type countingWriter int64
 
-func (c *countingWriter) Write(p []byte) (int, error) { *c += countingWriter(len(p)); return len(p), nil }
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
