@@ -168,14 +168,25 @@ func (discard) Shutdown(context.Context) error                            { retu
 // sinkEnv makes the test binary the benchmarks' receiver (TestSinkProcess).
 const sinkEnv = "DDISCOPE_OTLP_SINK"
 
-// TestSinkProcess is the benchmarks' receiver process, not a test: with
-// DDISCOPE_OTLP_SINK=1 it serves both sinks until its stdin closes.
+// TestSinkProcess is, with DDISCOPE_OTLP_SINK=1, the benchmarks' receiver
+// process: it serves both sinks until its stdin closes. Run as a test, it
+// checks that the sinks accept what the benchmarks send.
 func TestSinkProcess(t *testing.T) {
-	if os.Getenv(sinkEnv) != "1" {
-		t.Skip("the benchmarks' receiver process")
+	if os.Getenv(sinkEnv) == "1" {
+		fmt.Printf("sinks %s %s\n", sinkGRPC(t), sinkHTTP(t))
+		io.Copy(io.Discard, os.Stdin)
+		return
 	}
-	fmt.Printf("sinks %s %s\n", sinkGRPC(t), sinkHTTP(t))
-	io.Copy(io.Discard, os.Stdin)
+	resp, err := http.Post(sinkHTTP(t), "application/x-protobuf", strings.NewReader("\x0a\x00"))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP sink: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(sinkGRPC(t), "http://"))
+	if err != nil {
+		t.Fatalf("gRPC sink: %v", err)
+	}
+	conn.Close()
 }
 
 // startSinks runs TestSinkProcess in a child process until the benchmark
