@@ -2,10 +2,9 @@ package main
 
 import (
 	"fmt"
+	"github.com/ddiscope/ddiscope/internal/procstat"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -54,30 +53,18 @@ func BenchmarkDaemon(b *testing.B) {
 	}
 }
 
-// cpuSeconds is utime+stime of pid, from /proc/PID/stat.
 func cpuSeconds(b *testing.B, pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	v, err := procstat.CPUSeconds(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ
+	return v
 }
 
-// vmHWM is the peak resident set in kB.
 func vmHWM(b *testing.B, pid int) int {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	v, err := procstat.PeakRSSKiB(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, l := range strings.Split(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.Fields(rest)[0])
-			return kb
-		}
-	}
-	b.Fatal("no VmHWM")
-	return 0
+	return v
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/ddiscope/ddiscope/internal/procstat"
 	"io"
 	"log/slog"
 	"os"
@@ -149,31 +150,6 @@ func passCost(b *testing.B, lab *keatest.Lab) (child, kea float64, hwm int, leas
 	return c1 - c0, k1 - k0, procHWM(b, cmd.Process.Pid), leases
 }
 
-func procCPU(b *testing.B, pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ
-}
-
-func procHWM(b *testing.B, pid int) int {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, l := range strings.Split(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.Fields(rest)[0])
-			return kb
-		}
-	}
-	return 0
-}
-
 // BenchmarkLeasePass is a full lease pass (lease4-get-page, 1,000 a page)
 // over N leases in a real kea-dhcp4 (memfile loaded from a generated CSV,
 // 40 subnets), against the same pass over an empty lease database: the
@@ -222,4 +198,20 @@ func BenchmarkLeasePass(b *testing.B) {
 	if delta > 10 {
 		b.Errorf("the poller's peak RSS was %.1f MB above the empty pass's, more than 10 MB", delta)
 	}
+}
+
+func procCPU(b *testing.B, pid int) float64 {
+	v, err := procstat.CPUSeconds(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
+
+func procHWM(b *testing.B, pid int) int {
+	v, err := procstat.PeakRSSKiB(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
 }
