@@ -57,10 +57,9 @@ func BenchmarkPoll(b *testing.B) {
 				var series int
 				for b.Loop() {
 					snap := &collector.Snapshot{Target: "kea1", Kind: "kea", Time: time.Now(), Samples: p.scratch[:0]}
-					if _, _, err := p.parseStats(ds, bytes.NewReader(body)); err != nil {
+					if _, _, _, err := p.parseStats(ds, bytes.NewReader(body), snap); err != nil {
 						b.Fatal(err)
 					}
-					p.build(ds, snap)
 					p.scratch = snap.Samples[:0]
 					snap.Group(len(p.cat.Metrics))
 					series = len(snap.Samples)

@@ -92,8 +92,8 @@ func newAccumulator(ds []derivation, cfg *daemonConfig) *accumulator {
 
 // sizeOf returns the configured size for a total statistic Kea could not
 // count, and false for anything else.
-func (a *accumulator) sizeOf(rs *rawStat, si *subnetInfo, pi *poolInfo) (float64, bool) {
-	m := rs.binding.Metric
+func (a *accumulator) sizeOf(rs observed, si *subnetInfo, pi *poolInfo) (float64, bool) {
+	m := rs.metric
 	for _, d := range a.ds {
 		if m != d.subnetTotal && m != d.poolTotal {
 			continue
@@ -110,11 +110,11 @@ func (a *accumulator) sizeOf(rs *rawStat, si *subnetInfo, pi *poolInfo) (float64
 	return 0, false
 }
 
-func (a *accumulator) observe(rs *rawStat, si *subnetInfo, pi *poolInfo, v float64) {
+func (a *accumulator) observe(rs observed, si *subnetInfo, pi *poolInfo, v float64) {
 	if si == nil || si.idx < 0 || (pi != nil && pi.idx < 0) {
 		return // not in the configuration (yet): no labels to derive with
 	}
-	m := rs.binding.Metric
+	m := rs.metric
 	for i, d := range a.ds {
 		isTotal := m == d.subnetTotal || m == d.poolTotal
 		if !isTotal && m != d.subnetAssigned && m != d.poolAssigned {
@@ -122,7 +122,7 @@ func (a *accumulator) observe(rs *rawStat, si *subnetInfo, pi *poolInfo, v float
 		}
 		var p *pair
 		switch {
-		case pi != nil && catalog.Scope(rs.scope) == d.poolScope:
+		case pi != nil && rs.scope == d.poolScope:
 			p = &a.pools[i][pi.idx]
 		case pi == nil:
 			p = &a.subnets[i][si.idx]

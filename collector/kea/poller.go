@@ -61,16 +61,18 @@ type Poller struct {
 	daemons  map[string]*daemonState
 	unknown  map[string]bool // unknown statistic names already logged
 	scratch  []collector.Sample
+	lastSize int // samples in the last snapshot
 }
 
 type daemonState struct {
-	name        string
-	cfg         *daemonConfig
-	cfgRead     time.Time
-	noHash      bool   // config-hash-get unsupported (Kea < 2.4)
-	cfgSig      uint64 // subnets of the statistics when the configuration was read
-	stats       []rawStat
-	keys        []string
+	name    string
+	cfg     *daemonConfig
+	cfgRead time.Time
+	noHash  bool   // config-hash-get unsupported (Kea < 2.4)
+	cfgSig  uint64 // subnets of the statistics when the configuration was read
+	// samples is how many samples the daemon's last poll made, to size the
+	// next one's buffer.
+	samples     int
 	up          bool
 	lastErr     string
 	reasonCount map[keactl.Reason]uint64
@@ -79,15 +81,10 @@ type daemonState struct {
 	ident       *collector.Identity
 }
 
-// rawStat is one statistic of the last reply: 32 bytes, 100,000 of them at
-// 10,000 subnets. Kea's subnet and pool ids are 32-bit.
-type rawStat struct {
-	binding *catalog.Binding
-	value   float64
-	subnet  uint32
-	pool    uint32
-	scope   uint8  // catalog.Scope
-	key     uint16 // index in daemonState.keys (D2 TSIG keys)
+// observed is what derivations need to know of a statistic.
+type observed struct {
+	metric *catalog.Metric
+	scope  catalog.Scope
 }
 
 // NewPoller builds a poller for one target.
@@ -124,6 +121,11 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 	}
 	// Samples are gathered in a buffer kept across polls, then copied once,
 	// grouped, into the snapshot, which readers share and must not change.
+	// Sized from the last snapshot, with a little room: appending past it
+	// would double a buffer of megabytes.
+	if want := p.lastSize + p.lastSize/16 + 64; cap(p.scratch) < want {
+		p.scratch = make([]collector.Sample, 0, want)
+	}
 	snap := &collector.Snapshot{Target: p.name, Kind: "kea", Time: p.now(), Samples: p.scratch[:0]}
 	var firstErr error
 	unknown := 0
@@ -172,6 +174,7 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 		return nil, unknown, firstErr
 	}
 	p.scratch = snap.Samples[:0]
+	p.lastSize = len(snap.Samples)
 	snap.Group(len(p.cat.Metrics))
 	return snap, unknown, nil
 }
@@ -294,23 +297,29 @@ func (p *Poller) pollDaemon(ctx context.Context, ds *daemonState, snap *collecto
 			return 0, err
 		}
 	}
-	unknown, err := p.readStats(ctx, ds)
+	start := len(snap.Samples)
+	unknown, match, err := p.readStats(ctx, ds, snap)
 	if err != nil {
+		snap.Samples = snap.Samples[:start]
 		return unknown, err
 	}
 	// Kea 2.2 has no hash: a subnet in the statistics that the configuration
-	// lacks (or the reverse) means the configuration changed.
-	// Read once per change of the statistics' subnets, not on every poll
-	// while Kea's statistics and configuration disagree.
-	if ds.name != "d2" && (ds.noHash || ds.cfg.hash == "") {
-		if match, sig := p.subnetsMatch(ds); !match && sig != ds.cfgSig {
-			if err := p.readConfig(ctx, ds); err != nil {
-				return unknown, err
-			}
-			ds.cfgSig = sig
+	// lacks (or the reverse) means the configuration changed. Read it once
+	// per change of the statistics' subnets, not on every poll while Kea's
+	// statistics and configuration disagree, and read the statistics again
+	// with the new labels (rare: only when the configuration changed).
+	if ds.name != "d2" && (ds.noHash || ds.cfg.hash == "") && !match.ok && match.sig != ds.cfgSig {
+		if err := p.readConfig(ctx, ds); err != nil {
+			snap.Samples = snap.Samples[:start]
+			return unknown, err
+		}
+		ds.cfgSig = match.sig
+		snap.Samples = snap.Samples[:start]
+		if unknown, _, err = p.readStats(ctx, ds, snap); err != nil {
+			snap.Samples = snap.Samples[:start]
+			return unknown, err
 		}
 	}
-	p.build(ds, snap)
 	return unknown, nil
 }
 
@@ -330,55 +339,55 @@ func (p *Poller) readConfig(ctx context.Context, ds *daemonState) error {
 	return nil
 }
 
-// subnetsMatch reports whether every subnet in the statistics is in the
-// configuration and as many, and a signature of the statistics' subnet set.
-func (p *Poller) subnetsMatch(ds *daemonState) (bool, uint64) {
-	match := true
-	var sig uint64
-	n := 0
-	last := int64(-1)
-	for i := range ds.stats {
-		st := &ds.stats[i]
-		if catalog.Scope(st.scope) != catalog.ScopeSubnet || int64(st.subnet) == last {
-			continue
-		}
-		last = int64(st.subnet)
-		n++
-		sig = sig*1000003 ^ uint64(st.subnet)
-		if _, ok := ds.cfg.subnets[last]; !ok {
-			match = false
-		}
-	}
-	// Kea lists a subnet's statistics together, so n counts subnets.
-	if n != len(ds.cfg.subnets) {
-		match = false
-	}
-	return match, sig ^ uint64(n)<<48
+// subnetMatch says whether the statistics' subnets are the configuration's
+// (every one known, as many), with a signature of the statistics' set.
+type subnetMatch struct {
+	ok  bool
+	sig uint64
 }
 
-func (p *Poller) readStats(ctx context.Context, ds *daemonState) (int, error) {
+func (p *Poller) readStats(ctx context.Context, ds *daemonState, snap *collector.Snapshot) (int, subnetMatch, error) {
 	var env statEnvelope
 	var unknown int
+	var match subnetMatch
 	svc := p.service(ds.name)
 	err := p.client.Stream(ctx, "statistic-get-all", svc, nil, func(r io.Reader) error {
 		var err error
-		env, unknown, err = p.parseStats(ds, r)
+		env, unknown, match, err = p.parseStats(ds, r, snap)
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return 0, match, err
 	}
 	if err := p.client.ResultError("statistic-get-all", svc, env.Result, env.Text); err != nil {
-		return 0, err
+		return 0, match, err
 	}
-	return unknown, nil
+	return unknown, match, nil
 }
 
-// parseStats reads a statistic-get-all reply into ds.stats, reusing its
-// backing array from the last poll.
-func (p *Poller) parseStats(ds *daemonState, r io.Reader) (statEnvelope, int, error) {
-	ds.stats = ds.stats[:0]
-	ds.keys = ds.keys[:0]
+// parseStats reads a statistic-get-all reply straight into samples of snap:
+// each statistic is labelled as it is read, with no intermediate copy of the
+// reply (at 10,000 subnets that copy was 3 MB a poll).
+func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapshot) (statEnvelope, int, subnetMatch, error) {
+	cfg := ds.cfg
+	// Room for every statistic and the derived ratios, so that the buffer
+	// kept across polls is not left at twice its need by append's doubling.
+	need := ds.samples // the last poll's, derived samples included
+	if cfg != nil && need < len(cfg.subnetList) {
+		need = 12*len(cfg.subnetList) + 3*len(cfg.poolList) // a first guess
+	}
+	if cap(snap.Samples)-len(snap.Samples) < need {
+		grown := make([]collector.Sample, len(snap.Samples), len(snap.Samples)+need)
+		copy(grown, snap.Samples)
+		snap.Samples = grown
+	}
+	first := len(snap.Samples)
+	global := collector.NewIdentity(catalog.ScopeGlobal, p.name)
+	keys := map[string]*collector.Identity{}
+	acc := newAccumulator(p.derived[ds.name], cfg)
+	var last *subnetInfo // Kea lists a subnet's statistics together
+	match := subnetMatch{ok: true}
+	subnets := 0
 	unknown := 0
 	odd := func(name []byte) {
 		unknown++
@@ -395,30 +404,60 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader) (statEnvelope, int, er
 			return
 		}
 		v, err := parseValue(raw)
-		if err != nil {
-			odd(name)
+		if err != nil || sn.subnet > math.MaxUint32 || sn.pool > math.MaxUint32 {
+			odd(name) // not a number, or not a Kea id
 			return
 		}
-		if sn.subnet > math.MaxUint32 || sn.pool > math.MaxUint32 {
-			odd(name) // not a Kea id
-			return
-		}
-		rs := rawStat{binding: b, value: v, subnet: uint32(sn.subnet), pool: uint32(sn.pool), scope: uint8(sn.scope)}
-		if sn.scope == catalog.ScopeKey {
-			k := slices.Index(ds.keys, sn.key)
-			if k < 0 {
-				if len(ds.keys) >= math.MaxUint16 {
-					odd(name)
-					return
-				}
-				k = len(ds.keys)
-				ds.keys = append(ds.keys, sn.key)
+		var id *collector.Identity
+		var si *subnetInfo
+		var pi *poolInfo
+		switch sn.scope {
+		case catalog.ScopeGlobal:
+			id = global
+		case catalog.ScopeKey:
+			if id = keys[sn.key]; id == nil {
+				id = collector.NewIdentity(catalog.ScopeKey, p.name, sn.key)
+				keys[sn.key] = id
 			}
-			rs.key = uint16(k)
+		default:
+			if last == nil || last.id != sn.subnet {
+				last = p.subnet(cfg, sn.subnet)
+				subnets++
+				match.sig = match.sig*1000003 ^ uint64(sn.subnet)
+				if last.idx < 0 {
+					match.ok = false
+				}
+			}
+			si = last
+			id = si.identity
+			if sn.scope == catalog.ScopePool || sn.scope == catalog.ScopePDPool {
+				pi = p.pool(si, sn.scope, sn.pool)
+				id = pi.ident(si, sn.scope)
+			}
 		}
-		ds.stats = append(ds.stats, rs)
+		st := observed{metric: b.Metric, scope: sn.scope}
+		if v < 0 {
+			// Kea 2.2 reports -1 for a total that overflows its int64 counter
+			// (a whole /64 pool): take the size from the configured ranges.
+			size, ok := acc.sizeOf(st, si, pi)
+			if !ok {
+				return
+			}
+			v = size
+		}
+		acc.observe(st, si, pi, v)
+		snap.Samples = append(snap.Samples, collector.Sample{Metric: b.Metric, ID: id, Extra: &b.ExtraValues, Value: v})
 	}, odd)
-	return env, unknown, err
+	if err != nil {
+		return env, unknown, match, err
+	}
+	if cfg != nil && subnets != len(cfg.subnets) {
+		match.ok = false // Kea lists a subnet's statistics together, so subnets counts them
+	}
+	match.sig ^= uint64(subnets) << 48
+	acc.emit(snap)
+	ds.samples = len(snap.Samples) - first
+	return env, unknown, match, nil
 }
 
 // noteUnknown logs a statistic the catalog does not know, once per name.
@@ -429,66 +468,6 @@ func (p *Poller) noteUnknown(daemon string, name []byte) {
 	}
 	p.unknown[string(name)] = true
 	p.log.Warn("kea statistic not in the catalog: counted in ddiscope_unknown_statistics, not exported", "daemon", daemon, "statistic", string(name))
-}
-
-func (p *Poller) build(ds *daemonState, snap *collector.Snapshot) {
-	cfg := ds.cfg
-	// Room for every statistic and the derived ratios, so that the buffer
-	// kept across polls is not left at twice its need by append's doubling.
-	need := len(ds.stats) + 8
-	if cfg != nil {
-		need += 3*len(cfg.subnetList) + len(cfg.poolList)
-	}
-	if cap(snap.Samples)-len(snap.Samples) < need {
-		grown := make([]collector.Sample, len(snap.Samples), len(snap.Samples)+need)
-		copy(grown, snap.Samples)
-		snap.Samples = grown
-	}
-	global := collector.NewIdentity(catalog.ScopeGlobal, p.name)
-	keys := map[string]*collector.Identity{}
-	acc := newAccumulator(p.derived[ds.name], cfg)
-	var last *subnetInfo // Kea lists a subnet's statistics together
-	for i := range ds.stats {
-		rs := &ds.stats[i]
-		var id *collector.Identity
-		var si *subnetInfo
-		var pi *poolInfo
-		scope := catalog.Scope(rs.scope)
-		switch scope {
-		case catalog.ScopeGlobal:
-			id = global
-		case catalog.ScopeKey:
-			key := ds.keys[rs.key]
-			id = keys[key]
-			if id == nil {
-				id = collector.NewIdentity(catalog.ScopeKey, p.name, key)
-				keys[key] = id
-			}
-		default:
-			if last == nil || last.id != int64(rs.subnet) {
-				last = p.subnet(cfg, int64(rs.subnet))
-			}
-			si = last
-			id = si.identity
-			if scope == catalog.ScopePool || scope == catalog.ScopePDPool {
-				pi = p.pool(si, scope, int64(rs.pool))
-				id = pi.ident(si, scope)
-			}
-		}
-		v := rs.value
-		if v < 0 {
-			// Kea 2.2 reports -1 for a total that overflows its int64 counter
-			// (a whole /64 pool): take the size from the configured ranges.
-			if size, ok := acc.sizeOf(rs, si, pi); ok {
-				v = size
-			} else {
-				continue
-			}
-		}
-		acc.observe(rs, si, pi, v)
-		snap.Samples = append(snap.Samples, collector.Sample{Metric: rs.binding.Metric, ID: id, Extra: &rs.binding.ExtraValues, Value: v})
-	}
-	acc.emit(snap)
 }
 
 // subnet returns the labels of a subnet, with empty prefix and shared network
