@@ -56,11 +56,10 @@ func BenchmarkPoll(b *testing.B) {
 				b.ReportAllocs()
 				var series int
 				for b.Loop() {
-					snap := &collector.Snapshot{Target: "kea1", Kind: "kea", Time: time.Now(), Samples: p.scratch[:0]}
+					snap := &collector.Snapshot{Target: "kea1", Kind: "kea", Time: time.Now(), Samples: make([]collector.Sample, 0, series+series/16+64)}
 					if _, _, _, err := p.parseStats(ds, bytes.NewReader(body), snap); err != nil {
 						b.Fatal(err)
 					}
-					p.scratch = snap.Samples[:0]
 					snap.Group(len(p.cat.Metrics))
 					series = len(snap.Samples)
 				}
