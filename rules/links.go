@@ -28,6 +28,9 @@ const (
 	UIDKeaOverview = "ddiscope-kea-overview"
 	UIDKeaSubnets  = "ddiscope-kea-subnets"
 	UIDKeaHA       = "ddiscope-kea-ha"
+	UIDKeaDHCP4    = "ddiscope-kea-dhcp4"
+	UIDKeaDHCP6    = "ddiscope-kea-dhcp6"
+	UIDKeaLeases   = "ddiscope-kea-leases"
 	UIDBIND        = "ddiscope-bind"
 )
 
@@ -49,6 +52,9 @@ func Dashboards() []Dashboard {
 		{UID: UIDKeaSubnets, Slug: "kea-subnets", Title: "Kea subnets, pools and shared networks",
 			Vars: []string{"server", "daemon", "shared_network", "subnet_id", "pool_id"}},
 		{UID: UIDKeaHA, Slug: "kea-ha", Title: "Kea high availability", Vars: []string{"server", "daemon", "relationship"}},
+		{UID: UIDKeaDHCP4, Slug: "kea-dhcp4", Title: "Kea DHCPv4", Vars: []string{"server"}},
+		{UID: UIDKeaDHCP6, Slug: "kea-dhcp6", Title: "Kea DHCPv6", Vars: []string{"server"}},
+		{UID: UIDKeaLeases, Slug: "kea-leases", Title: "Kea leases", Vars: []string{"server", "subnet_id"}},
 		{UID: UIDBIND, Slug: "bind", Title: "BIND 9", Vars: []string{"server", "view", "zone_name"}},
 	}
 }
