@@ -78,7 +78,7 @@ rather than repeating it.
 | UID (constant) | Slug | Title | Variables |
 | --- | --- | --- | --- |
 `, "`"+Default().Links.Runbooks+"`", "`"+Default().Links.Grafana+"`", "`"+Default().Links.ConfigUI+"`")
-	uidConst := map[string]string{UIDSelf: "UIDSelf", UIDKeaOverview: "UIDKeaOverview", UIDKeaSubnets: "UIDKeaSubnets", UIDKeaHA: "UIDKeaHA", UIDBIND: "UIDBIND"}
+	uidConst := map[string]string{UIDSelf: "UIDSelf", UIDKeaOverview: "UIDKeaOverview", UIDKeaSubnets: "UIDKeaSubnets", UIDKeaHA: "UIDKeaHA", UIDKeaDHCP4: "UIDKeaDHCP4", UIDKeaDHCP6: "UIDKeaDHCP6", UIDKeaLeases: "UIDKeaLeases", UIDBIND: "UIDBIND"}
 	for _, d := range Dashboards() {
 		w("| `%s` (`rules.%s`) | `%s` | %s | %s |\n", d.UID, uidConst[d.UID], d.Slug, d.Title, codeJoin(d.Vars))
 	}
