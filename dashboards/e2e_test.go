@@ -55,7 +55,7 @@ kea:
     url: %s
     zones: true
     zone-interval: 1s
-`, kea.CAURL, ha.targets(), dns.Primary.StatsURL, dns.Secondary.StatsURL))
+`, kea.CAURL, haTargets(ha), dns.Primary.StatsURL, dns.Secondary.StatsURL))
 
 	cfg := rules.Default()
 	cat, err := catalog.New(catalog.All())
