@@ -136,36 +136,15 @@ func (lp *leasePage) envelope(s *scanner, v6 bool, limit int) error {
 }
 
 func (lp *leasePage) leaseList(s *scanner, v6 bool, limit int) error {
-	c, err := s.next()
-	if err != nil {
-		return err
-	}
-	if c != '[' {
-		return s.unexpected(c, `'[' starting "leases"`)
-	}
-	s.pos++
-	for first := true; ; first = false {
-		c, err := s.next()
-		if err != nil {
-			return err
-		}
-		if c == ']' {
-			s.pos++
-			return nil
-		}
-		if !first {
-			if c != ',' {
-				return s.unexpected(c, "',' or ']'")
-			}
-			s.pos++
-		}
+	return s.array(`"leases"`, func() error {
 		if len(lp.leases) >= limit {
 			return errPageTooLong
 		}
 		if err := lp.lease(s, v6); err != nil {
 			return fmt.Errorf("lease %d of the page: %w", len(lp.leases)+1, err)
 		}
-	}
+		return nil
+	})
 }
 
 // Fields a lease must have: a page that lacks one is garbage, not a lease

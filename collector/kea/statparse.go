@@ -339,6 +339,38 @@ func (s *scanner) object(field func(key []byte) error) error {
 	}
 }
 
+// array reads [value, ...], calling elem with the scanner positioned at
+// each value, which elem must consume.
+func (s *scanner) array(what string, elem func() error) error {
+	c, err := s.next()
+	if err != nil {
+		return err
+	}
+	if c != '[' {
+		return s.unexpected(c, "'[' starting "+what)
+	}
+	s.pos++
+	for first := true; ; first = false {
+		c, err := s.next()
+		if err != nil {
+			return err
+		}
+		if c == ']' {
+			s.pos++
+			return nil
+		}
+		if !first {
+			if c != ',' {
+				return s.unexpected(c, "',' or ']'")
+			}
+			s.pos++
+		}
+		if err := elem(); err != nil {
+			return err
+		}
+	}
+}
+
 // str reads a string at the current '"'. The result is valid until the next
 // read: it points into the buffer or into scratch.
 func (s *scanner) str() ([]byte, error) {
