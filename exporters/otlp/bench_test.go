@@ -53,13 +53,13 @@ func BenchmarkPush(b *testing.B) {
 				}
 				e := startExporter(b, cfg, cat, store)
 				if wire == "encode" {
-					e.send = &discardSender{}
+					e.exp.send = &discardSender{}
 				}
 				measurePushes(b, store, e.ForceFlush)
 				if wire == "encode" {
 					// One more push, to weigh it.
 					sent := &discardSender{}
-					e.send = sent
+					e.exp.send = sent
 					e.ForceFlush(context.Background())
 					b.ReportMetric(float64(sent.bytes)/1e6, "body-MB/push")
 					b.ReportMetric(float64(sent.requests), "requests/push")

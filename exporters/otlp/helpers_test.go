@@ -183,14 +183,15 @@ func pushed(t testing.TB, cat *catalog.Catalog, reqs []*colmetricpb.ExportMetric
 	for _, req := range reqs {
 		for _, rm := range req.GetResourceMetrics() {
 			for _, sm := range rm.GetScopeMetrics() {
-				if sm.GetScope().GetName() != ScopeName {
-					t.Errorf("scope %q, want %q", sm.GetScope().GetName(), ScopeName)
-				}
 				for _, pm := range sm.GetMetrics() {
 					m := byOTel[pm.GetName()]
 					if m == nil {
 						t.Errorf("pushed %s, which no catalog metric maps to", pm.GetName())
 						continue
+					}
+					// The exporter's own metrics come from its instruments, in a scope of their own.
+					if want := map[bool]string{false: ScopeName, true: SelfScopeName}[strings.HasPrefix(m.Name, "ddiscope_otlp_")]; sm.GetScope().GetName() != want {
+						t.Errorf("%s in scope %q, want %q", m.Name, sm.GetScope().GetName(), want)
 					}
 					if pm.GetUnit() != catalog.OTelUnit(m) || pm.GetDescription() != m.Help {
 						t.Errorf("%s: unit %q, description %q; want %q and the catalog's help", pm.GetName(), pm.GetUnit(), pm.GetDescription(), catalog.OTelUnit(m))

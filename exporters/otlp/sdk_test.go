@@ -19,7 +19,7 @@ func TestPushMatchesSDK(t *testing.T) {
 			ours, theirs := startReceiver(t, nil), startReceiver(t, nil)
 			e := startExporter(t, testConfig(proto, ours), cat, store)
 			sdkCfg := testConfig(proto, theirs)
-			sdk := startSDK(t, sdkCfg, sdkExporter(t, sdkCfg), cat, store, e.SelfSamples)
+			sdk := startSDK(t, sdkCfg, sdkExporter(t, sdkCfg), cat, store, e)
 			scraped := scrape(t, promexp.NewHandler(cat, store, nil, quiet, e.Deriver()))
 			if err := sdk.ForceFlush(context.Background()); err != nil {
 				t.Fatal(err)

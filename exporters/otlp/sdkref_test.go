@@ -3,6 +3,7 @@ package otlp
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ import (
 
 // startSDK runs the SDK pipeline over next until the test ends; it pushes
 // when flushed. self adds samples (the exporter's ddiscope_otlp_* ones).
-func startSDK(t testing.TB, cfg Config, next sdkmetric.Exporter, cat *catalog.Catalog, store *collector.Store, self func() []collector.Sample, cross ...collector.CrossDeriver) *sdkmetric.MeterProvider {
+func startSDK(t testing.TB, cfg Config, next sdkmetric.Exporter, cat *catalog.Catalog, store *collector.Store, self *Exporter, cross ...collector.CrossDeriver) *sdkmetric.MeterProvider {
 	t.Helper()
 	cfg = cfg.withDefaults()
 	attrs, err := resourceAttributes(cfg.ResourceAttributes)
@@ -49,15 +50,18 @@ func startSDK(t testing.TB, cfg Config, next sdkmetric.Exporter, cat *catalog.Ca
 		sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter))
 	t.Cleanup(func() { provider.Shutdown(context.Background()) })
 	meter := provider.Meter(ScopeName, metric.WithInstrumentationVersion(version.Version))
-	if self == nil {
-		self = func() []collector.Sample { return nil }
-	}
-	obs, insts, err := newObserver(cat, store, cross, meter, self)
+	obs, insts, err := newObserver(cat, store, cross, meter)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := meter.RegisterCallback(obs.callback, insts...); err != nil {
 		t.Fatal(err)
+	}
+	if self != nil {
+		// The exporter's own instruments, reporting its counts.
+		if err := self.instrumentSelf(provider.Meter(SelfScopeName, metric.WithInstrumentationVersion(version.Version))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return provider
 }
@@ -100,7 +104,6 @@ type sdkObserver struct {
 	cross  []collector.CrossDeriver
 	inst   []metric.Float64Observable // by catalog.Metric.Index
 	labels [][]string                 // Metric.Labels(), by Index
-	self   func() []collector.Sample  // the ddiscope_otlp_* samples
 
 	mu    sync.Mutex // one collection at a time (Shutdown's and a flush's may meet)
 	attrs map[attrKey]*sdkAttrEntry
@@ -120,13 +123,16 @@ type sdkAttrEntry struct {
 	gen  uint64 // last collection that used it
 }
 
-func newObserver(cat *catalog.Catalog, store *collector.Store, cross []collector.CrossDeriver, meter metric.Meter, self func() []collector.Sample) (*sdkObserver, []metric.Observable, error) {
-	o := &sdkObserver{cat: cat, store: store, cross: cross, self: self,
+func newObserver(cat *catalog.Catalog, store *collector.Store, cross []collector.CrossDeriver, meter metric.Meter) (*sdkObserver, []metric.Observable, error) {
+	o := &sdkObserver{cat: cat, store: store, cross: cross,
 		inst: make([]metric.Float64Observable, len(cat.Metrics)), labels: make([][]string, len(cat.Metrics)),
 		attrs: map[attrKey]*sdkAttrEntry{}}
 	all := make([]metric.Observable, 0, len(cat.Metrics))
 	names := map[string]string{}
 	for _, m := range cat.Metrics {
+		if strings.HasPrefix(m.Name, "ddiscope_otlp_") {
+			continue // the exporter's own instruments report these
+		}
 		name := catalog.OTelName(m)
 		if prev, dup := names[name]; dup {
 			return nil, nil, fmt.Errorf("otlp: metrics %s and %s both map to the OTel name %s", prev, m.Name, name)
@@ -162,7 +168,6 @@ func (o *sdkObserver) callback(_ context.Context, obs metric.Observer) error {
 	}
 	o.observe(obs, collector.Cross(o.cat, targets, o.cross))
 	o.observe(obs, collector.SelfSamples(o.cat, targets))
-	o.observe(obs, o.self())
 	// Forget the sets of objects gone since the last collection.
 	for k, e := range o.attrs {
 		if e.gen != o.gen {
@@ -176,7 +181,7 @@ func (o *sdkObserver) observe(obs metric.Observer, samples []collector.Sample) {
 	for i := range samples {
 		s := &samples[i]
 		idx := s.Metric.Index
-		if idx >= len(o.inst) || o.cat.Metrics[idx] != s.Metric {
+		if idx >= len(o.inst) || o.cat.Metrics[idx] != s.Metric || o.inst[idx] == nil {
 			continue // not a metric of this catalog
 		}
 		obs.ObserveFloat64(o.inst[idx], s.Value, o.attributes(s)...)
@@ -194,34 +199,9 @@ func (o *sdkObserver) attributes(s *collector.Sample) []metric.ObserveOption {
 	}
 	e := o.attrs[k]
 	if e == nil {
-		e = &sdkAttrEntry{opts: []metric.ObserveOption{metric.WithAttributeSet(o.attributeSet(s))}}
+		e = &sdkAttrEntry{opts: []metric.ObserveOption{metric.WithAttributeSet(sampleAttributes(o.labels[s.Metric.Index], s))}}
 		o.attrs[k] = e
 	}
 	e.gen = o.gen
 	return e.opts
-}
-
-// attributeSet has the sample's labels, by the names /metrics gives them.
-// Empty values are left out: Prometheus treats an empty label as no label.
-func (o *sdkObserver) attributeSet(s *collector.Sample) attribute.Set {
-	names := o.labels[s.Metric.Index]
-	nID := len(names) - len(s.Metric.Extra) // identity labels come first
-	var ids []string
-	if s.ID != nil {
-		ids = s.ID.Values
-	}
-	extra := s.ExtraValues()
-	kvs := make([]attribute.KeyValue, 0, len(names))
-	for i, n := range names {
-		var v string
-		if i < nID && i < len(ids) {
-			v = ids[i]
-		} else if j := i - nID; j >= 0 && j < len(extra) {
-			v = extra[j]
-		}
-		if v != "" {
-			kvs = append(kvs, attribute.String(n, v))
-		}
-	}
-	return attribute.NewSet(kvs...)
 }

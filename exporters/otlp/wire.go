@@ -1,0 +1,194 @@
+package otlp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+)
+
+// wireExporter is the SDK exporter that encodes what the reader collected
+// (encode.go) and sends it over gRPC or HTTP (send.go), counting what was
+// delivered and what was lost.
+type wireExporter struct {
+	cfg   Config
+	log   *slog.Logger
+	st    *stats
+	delta bool
+
+	mu       sync.Mutex // one export at a time; guards what follows
+	send     sender
+	enc      *encoder
+	failing  bool // logs a change of state, not every failed push
+	shutdown bool
+}
+
+var _ sdkmetric.Exporter = (*wireExporter)(nil)
+
+// Temporality is delta for counters when so configured (the OTel
+// specification's "delta" preference), else cumulative.
+func (x *wireExporter) Temporality(k sdkmetric.InstrumentKind) metricdata.Temporality {
+	if x.delta {
+		switch k {
+		case sdkmetric.InstrumentKindCounter, sdkmetric.InstrumentKindObservableCounter, sdkmetric.InstrumentKindHistogram:
+			return metricdata.DeltaTemporality
+		}
+	}
+	return metricdata.CumulativeTemporality
+}
+
+func (x *wireExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.Aggregation {
+	return sdkmetric.DefaultAggregationSelector(k)
+}
+
+// errShutdown is what an export after Shutdown gets.
+var errShutdown = errors.New("otlp: exporter shut down")
+
+func isShutdown(err error) bool {
+	return errors.Is(err, errShutdown) || errors.Is(err, sdkmetric.ErrReaderShutdown)
+}
+
+// Export sends every data point of rm and returns what could not be
+// delivered. Retries stay within ctx, which the reader bounds with
+// Config.Timeout.
+func (x *wireExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.shutdown {
+		return errShutdown
+	}
+	start := time.Now()
+	total := 0
+	for i := range rm.ScopeMetrics {
+		for j := range rm.ScopeMetrics[i].Metrics {
+			total += points(rm.ScopeMetrics[i].Metrics[j].Data)
+		}
+	}
+
+	var errs []error
+	var c counts
+	encoded := 0
+	skipped, err := x.enc.encode(rm, func(req []byte, n int) bool {
+		encoded += n
+		rejected, err := x.deliver(ctx, req)
+		switch {
+		case rejected > 0:
+			r := min(int(rejected), n)
+			c.partial++
+			c.exported += n - r
+			c.dropped += r
+			errs = append(errs, err)
+		case err != nil:
+			c.failed++
+			c.dropped += n
+			errs = append(errs, err)
+		default:
+			c.success++
+			c.exported += n
+		}
+		return ctx.Err() == nil
+	})
+	if err != nil {
+		errs = append(errs, err) // a metric the encoder does not know
+	}
+	if rest := total - encoded - skipped; rest > 0 {
+		errs = append(errs, fmt.Errorf("%d data points not sent: %w", rest, context.Cause(ctx)))
+	}
+	c.dropped += total - encoded
+	took := time.Since(start)
+	x.st.add(c, took)
+	err = errors.Join(errs...)
+	switch {
+	case c.dropped > 0 && !x.failing:
+		x.failing = true
+		x.log.Warn("OTLP push failed; /metrics is unaffected, the next push tries again", "err", err, "dropped_data_points", c.dropped, "exported_data_points", c.exported, "took", took)
+	case c.dropped == 0 && x.failing:
+		x.failing = false
+		x.log.Info("OTLP push works again", "data_points", c.exported, "took", took)
+	default:
+		x.log.Debug("OTLP push", "data_points", c.exported, "dropped_data_points", c.dropped, "took", took, "err", err)
+	}
+	return err
+}
+
+// points is the number of data points of a metric's data.
+func points(d metricdata.Aggregation) int {
+	switch d := d.(type) {
+	case metricdata.Gauge[float64]:
+		return len(d.DataPoints)
+	case metricdata.Gauge[int64]:
+		return len(d.DataPoints)
+	case metricdata.Sum[float64]:
+		return len(d.DataPoints)
+	case metricdata.Sum[int64]:
+		return len(d.DataPoints)
+	case metricdata.Histogram[float64]:
+		return len(d.DataPoints)
+	case metricdata.Histogram[int64]:
+		return len(d.DataPoints)
+	case metricdata.ExponentialHistogram[float64]:
+		return len(d.DataPoints)
+	case metricdata.ExponentialHistogram[int64]:
+		return len(d.DataPoints)
+	case metricdata.Summary:
+		return len(d.DataPoints)
+	}
+	return 0
+}
+
+// deliver sends one request, retrying what OTLP calls retryable with
+// exponential backoff (with jitter, at least the receiver's throttle) while
+// the push's deadline leaves time for it.
+func (x *wireExporter) deliver(ctx context.Context, req []byte) (int64, error) {
+	wait := retryInitial(x.cfg.Timeout)
+	for attempt := 1; ; attempt++ {
+		rejected, err := x.send.send(ctx, req)
+		var se *sendError
+		if err == nil || !errors.As(err, &se) || !se.retryable {
+			return rejected, err
+		}
+		d := max(wait/2+rand.N(wait), se.after)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d || ctx.Err() != nil {
+			return 0, fmt.Errorf("%w (gave up after %d attempts: the push's timeout leaves no time for another)", err, attempt)
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, fmt.Errorf("%w (gave up after %d attempts: %w)", err, attempt, context.Cause(ctx))
+		case <-t.C:
+		}
+		wait = min(2*wait, max(x.cfg.Timeout/4, retryInitial(x.cfg.Timeout)))
+	}
+}
+
+// retryInitial is the first backoff: a twentieth of the push's budget, so
+// that a push has room for several retries, between 50 ms and 5 s.
+func retryInitial(timeout time.Duration) time.Duration {
+	return min(max(timeout/20, 50*time.Millisecond), 5*time.Second)
+}
+
+type counts struct {
+	success, partial, failed int
+	exported, dropped        int
+}
+
+// ForceFlush has nothing to do: Export sends before it returns.
+func (x *wireExporter) ForceFlush(context.Context) error { return nil }
+
+// Shutdown closes the connection; later exports fail.
+func (x *wireExporter) Shutdown(context.Context) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.shutdown {
+		x.shutdown = true
+		x.send.close()
+	}
+	return nil
+}
