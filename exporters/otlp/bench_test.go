@@ -29,11 +29,12 @@ import (
 )
 
 // BenchmarkPush is the CPU of one push of a 10,000-subnet Kea (generated
-// replies of the real shape, polled once): encode and send every series.
-// "encode" sends nowhere; "grpc" and "http" go over loopback to a receiver in
+// replies of the real shape, polled once) through the SDK's periodic reader:
+// produce, encode and send every series. "encode" sends nowhere; "grpc" and "http" go over loopback to a receiver in
 // another process that reads requests without decoding them, so that
 // cpu-ms/push is the pushing process's alone. The budget is 100 ms.
-// BenchmarkPushSDK is the same through the OpenTelemetry SDK, for comparison.
+// BenchmarkPushSDK is the same through observable instruments and the SDK's
+// own OTLP exporters, for comparison.
 func BenchmarkPush(b *testing.B) {
 	grpcSink, httpSink := startSinks(b)
 	for _, pools := range []bool{false, true} {
@@ -69,9 +70,9 @@ func BenchmarkPush(b *testing.B) {
 	}
 }
 
-// BenchmarkPushSDK is BenchmarkPush through the OpenTelemetry SDK's
-// observable instruments, periodic reader and OTLP exporters (sdkref_test.go):
-// "collect" stops at the SDK's collection.
+// BenchmarkPushSDK is BenchmarkPush through observable instruments and the
+// SDK's own OTLP exporters (sdkref_test.go): "collect" stops at the SDK's
+// collection.
 func BenchmarkPushSDK(b *testing.B) {
 	grpcSink, httpSink := startSinks(b)
 	for _, pools := range []bool{false, true} {

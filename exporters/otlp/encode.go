@@ -30,7 +30,12 @@ type encoder struct {
 	// while a push uses them. Keyed by the set's hash, as the SDK keys its
 	// own aggregations.
 	attrs map[attribute.Distinct]*encodedAttrs
-	gen   uint64
+	// The sets of the last push's data points, by position: the next
+	// push's come in the same order and are mostly found without the map.
+	seq  []*encodedAttrs
+	pos  int
+	gen  uint64
+	live int // sets this push used
 
 	req   []byte   // the request being built: header room, then ScopeMetrics
 	sm    []byte   // the metrics of the current scope in this request
@@ -43,6 +48,7 @@ type encoder struct {
 }
 
 type encodedAttrs struct {
+	set attribute.Distinct
 	b   []byte
 	gen uint64
 }
@@ -60,6 +66,7 @@ var errStopped = errors.New("stopped")
 // names every metric that could not be written; the others are sent.
 func (e *encoder) encode(rm *metricdata.ResourceMetrics, send func(req []byte, points int) bool) (skipped int, err error) {
 	e.gen++
+	e.live, e.pos = 0, 0
 	e.send = send
 	e.res = e.res[:0]
 	var res []byte
@@ -94,9 +101,13 @@ func (e *encoder) encode(rm *metricdata.ResourceMetrics, send func(req []byte, p
 	if len(e.req) > len(e.res)+maxHeader {
 		e.flush()
 	}
-	for k, a := range e.attrs {
-		if a.gen != e.gen {
-			delete(e.attrs, k)
+	clear(e.seq[e.pos:])
+	e.seq = e.seq[:e.pos]
+	if e.live < len(e.attrs) {
+		for k, a := range e.attrs {
+			if a.gen != e.gen {
+				delete(e.attrs, k)
+			}
 		}
 	}
 	return skipped, errors.Join(errs...)
@@ -195,16 +206,28 @@ func numberMetric[N int64 | float64](e *encoder, m *metricdata.Metrics, field pr
 // sight.
 func (e *encoder) attributes(set attribute.Set) []byte {
 	k := set.Equivalent()
-	a := e.attrs[k]
-	if a == nil {
-		a = &encodedAttrs{}
-		iter := set.Iter()
-		for iter.Next() {
-			a.b = appendKeyValue(a.b, fPointAttributes, iter.Attribute())
+	var a *encodedAttrs
+	if e.pos < len(e.seq) && e.seq[e.pos] != nil && e.seq[e.pos].set == k {
+		a = e.seq[e.pos]
+	} else {
+		if a = e.attrs[k]; a == nil {
+			a = &encodedAttrs{set: k}
+			iter := set.Iter()
+			for iter.Next() {
+				a.b = appendKeyValue(a.b, fPointAttributes, iter.Attribute())
+			}
+			e.attrs[k] = a
 		}
-		e.attrs[k] = a
+		if e.pos == len(e.seq) {
+			e.seq = append(e.seq, nil)
+		}
+		e.seq[e.pos] = a
 	}
-	a.gen = e.gen
+	e.pos++
+	if a.gen != e.gen {
+		a.gen = e.gen
+		e.live++
+	}
 	return a.b
 }
 

@@ -69,17 +69,6 @@ func New(_ context.Context, cfg Config, cat *catalog.Catalog, store *collector.S
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	u, err := cfg.endpointURL()
-	if err != nil {
-		return nil, err
-	}
-	tlsCfg, err := tlsConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if tlsCfg != nil && u.Scheme != "https" {
-		return nil, fmt.Errorf("otlp endpoint %s is plaintext (http://) but a trust anchor or client certificate is set: use https://", u.Redacted())
-	}
 	attrs, err := resourceAttributes(cfg.ResourceAttributes)
 	if err != nil {
 		return nil, err
@@ -87,13 +76,12 @@ func New(_ context.Context, cfg Config, cat *catalog.Catalog, store *collector.S
 	if err := checkNames(cat); err != nil {
 		return nil, err
 	}
-	send, err := newSender(cfg, u, tlsCfg)
+	st := &stats{}
+	exp, err := newWireExporter(cfg, st, log)
 	if err != nil {
 		return nil, err
 	}
-	st := &stats{}
-	delta := cfg.Temporality == TemporalityDelta
-	exp := &wireExporter{cfg: cfg, log: log, send: send, st: st, delta: delta, enc: newEncoder(cfg.MaxBatchSize)}
+	delta := exp.delta
 	producer := newProducer(cat, store, cross, instrumentation.Scope{Name: ScopeName, Version: version.Version}, delta, time.Now(), st, log)
 	reader := sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(cfg.Interval), sdkmetric.WithTimeout(cfg.Timeout),
 		sdkmetric.WithProducer(producer))
@@ -108,7 +96,7 @@ func New(_ context.Context, cfg Config, cat *catalog.Catalog, store *collector.S
 		provider.Shutdown(context.Background())
 		return nil, err
 	}
-	log.Info("pushing metrics over OTLP", "protocol", cfg.Protocol, "endpoint", u.Redacted(), "interval", cfg.Interval, "timeout", cfg.Timeout, "temporality", cfg.Temporality)
+	log.Info("pushing metrics over OTLP", "protocol", cfg.Protocol, "endpoint", exp.endpoint, "interval", cfg.Interval, "timeout", cfg.Timeout, "temporality", cfg.Temporality)
 	return e, nil
 }
 

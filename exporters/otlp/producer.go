@@ -42,13 +42,23 @@ type snapshotProducer struct {
 	// text, not its pointer: a poller may build a new identity for the same
 	// object (each poll for global and D2 key series, each config change for
 	// subnets), and delta counters must carry on across that.
-	ids       map[string]*idEntry
+	ids map[string]*idEntry
+	// The entry of each sample of the last push, by position: the next
+	// poll's samples come in the same order, so that a push mostly finds
+	// its entries without hashing a label text.
+	seq       []*idEntry
+	pos       int
 	gen       uint64
+	live      int  // entries this push used: the sweep has nothing to do when all were
 	misplaced bool // logs a change of state, not every push
+	// Data points by Metric.Index, reused by the next push: the reader
+	// exports what one Produce returned before it calls the next.
+	points [][]metricdata.DataPoint[float64]
 }
 
 type idEntry struct {
-	plain  attribute.Set // for metrics without extra labels
+	id     *collector.Identity // the identity last seen with this text
+	plain  attribute.Set       // for metrics without extra labels
 	built  bool
 	extras []extraEntry
 	prev   []prevPoint // last values of its counters without extra labels
@@ -72,7 +82,7 @@ type prevPoint struct {
 func newProducer(cat *catalog.Catalog, store *collector.Store, cross []collector.CrossDeriver, scope instrumentation.Scope, delta bool, start time.Time, st *stats, log *slog.Logger) *snapshotProducer {
 	p := &snapshotProducer{cat: cat, store: store, cross: cross, scope: scope, delta: delta, start: start, st: st, log: log,
 		names: make([]string, len(cat.Metrics)), units: make([]string, len(cat.Metrics)), labels: make([][]string, len(cat.Metrics)),
-		ids: map[string]*idEntry{}}
+		ids: map[string]*idEntry{}, points: make([][]metricdata.DataPoint[float64], len(cat.Metrics))}
 	for _, m := range cat.Metrics {
 		p.names[m.Index], p.units[m.Index], p.labels[m.Index] = catalog.OTelName(m), catalog.OTelUnit(m), m.Labels()
 	}
@@ -86,6 +96,7 @@ func (p *snapshotProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.gen++
+	p.live, p.pos = 0, 0
 	now := time.Now()
 	targets, _ := p.store.Targets()
 	sets := make([][]collector.Sample, 0, len(targets)+2)
@@ -120,13 +131,14 @@ func (p *snapshotProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, 
 		if n == 0 {
 			continue
 		}
-		dps := make([]metricdata.DataPoint[float64], 0, n)
+		dps := slices.Grow(p.points[m.Index][:0], n)
 		for si, set := range sets {
 			for c := cursor[si]; c < runs[si]; c++ {
 				dps = append(dps, p.point(&set[c], now))
 			}
 			cursor[si] = runs[si]
 		}
+		p.points[m.Index] = dps
 		produced += n
 		md := metricdata.Metrics{Name: p.names[m.Index], Description: m.Help, Unit: p.units[m.Index]}
 		if m.Type == catalog.Counter {
@@ -160,12 +172,25 @@ func (p *snapshotProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, 
 // point is a sample's data point: its attribute set, built once per object,
 // and for a delta counter its increase since the last push.
 func (p *snapshotProducer) point(s *collector.Sample, now time.Time) metricdata.DataPoint[float64] {
-	id := p.ids[s.ID.Text]
-	if id == nil {
-		id = &idEntry{}
-		p.ids[s.ID.Text] = id
+	var id *idEntry
+	if p.pos < len(p.seq) && p.seq[p.pos] != nil && p.seq[p.pos].id == s.ID {
+		id = p.seq[p.pos]
+	} else {
+		if id = p.ids[s.ID.Text]; id == nil {
+			id = &idEntry{}
+			p.ids[s.ID.Text] = id
+		}
+		id.id = s.ID
+		if p.pos == len(p.seq) {
+			p.seq = append(p.seq, nil)
+		}
+		p.seq[p.pos] = id
 	}
-	id.gen = p.gen
+	p.pos++
+	if id.gen != p.gen {
+		id.gen = p.gen
+		p.live++
+	}
 	var prev *prevPoint
 	counter := s.Metric.Type == catalog.Counter
 	dp := metricdata.DataPoint[float64]{Time: now, Value: s.Value}
@@ -259,6 +284,11 @@ func sampleAttributes(names []string, s *collector.Sample) attribute.Set {
 
 // sweep forgets the objects gone since the last push.
 func (p *snapshotProducer) sweep() {
+	clear(p.seq[p.pos:]) // this push had fewer samples
+	p.seq = p.seq[:p.pos]
+	if p.live == len(p.ids) {
+		return // every object was pushed
+	}
 	for k, id := range p.ids {
 		if id.gen != p.gen {
 			delete(p.ids, k)

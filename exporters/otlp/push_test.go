@@ -108,3 +108,61 @@ func checkResource(t *testing.T, reqs []*colmetricpb.ExportMetricsServiceRequest
 		}
 	}
 }
+
+// A poll that brings the same objects in another order, some of them gone
+// and one under a new identity, is pushed as /metrics serves it: nothing
+// of the previous push's order or identities carries over into labels.
+func TestPushAfterTheSnapshotChanges(t *testing.T) {
+	cat := testCatalog(t)
+	store := fixtureStore(t, cat, kea26)
+	for _, protocol := range protocols {
+		t.Run(protocol, func(t *testing.T) {
+			r := startReceiver(t, nil)
+			e := startExporter(t, testConfig(protocol, r), cat, store)
+			if err := e.ForceFlush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			r.received()
+
+			// Each metric's samples reversed, every third dropped, and the
+			// first subnet's identity rebuilt with the same labels.
+			old, _ := store.Target("kea1")
+			next := *old.Snapshot
+			next.Samples = nil
+			var rebuilt *collector.Identity
+			for start := 0; start < len(old.Snapshot.Samples); {
+				end := start
+				for end < len(old.Snapshot.Samples) && old.Snapshot.Samples[end].Metric == old.Snapshot.Samples[start].Metric {
+					end++
+				}
+				for i := end - 1; i >= start; i-- {
+					s := old.Snapshot.Samples[i]
+					if i%3 == 0 {
+						continue
+					}
+					if s.Metric.Scope == catalog.ScopeSubnet {
+						if rebuilt == nil {
+							rebuilt = collector.NewIdentity(s.Metric.Scope, s.ID.Values...)
+						}
+						if rebuilt.Text == s.ID.Text {
+							s.ID = rebuilt
+						}
+					}
+					next.Samples = append(next.Samples, s)
+				}
+				start = end
+			}
+			if rebuilt == nil {
+				t.Fatal("no subnet in the fixture")
+			}
+			store.Success("kea1", &next, 0, 0)
+			// The ddiscope_otlp_* values move with every push; the rest
+			// must match exactly.
+			scraped := scrape(t, promexp.NewHandler(cat, store, nil, quiet, e.Deriver()))
+			if err := e.ForceFlush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			samePoints(t, scraped, pushed(t, cat, r.received(), cumulative), "ddiscope_otlp_", "ddiscope_poll_duration_seconds")
+		})
+	}
+}

@@ -7,11 +7,12 @@ import (
 	promexp "github.com/ddiscope/ddiscope/exporters/prometheus"
 )
 
-// TestPushMatchesSDK pushes one store through the hand-written encoder and
-// through the OpenTelemetry SDK (observable instruments, periodic reader,
-// the SDK's OTLP exporters) and finds the same data points in both, as
-// /metrics has them: the encoder is a faster way to the same OTLP.
-func TestPushMatchesSDK(t *testing.T) {
+// TestProducerMatchesObservableInstruments pushes one store as ddiscope
+// does (the producer, the encoder) and as the SDK would with an observable
+// instrument for every catalog metric and its own OTLP exporters, and finds
+// the same data points in both, as /metrics has them: the producer is a
+// faster way to the same data.
+func TestProducerMatchesObservableInstruments(t *testing.T) {
 	cat := testCatalog(t)
 	store := fixtureStore(t, cat, kea26)
 	for _, proto := range protocols {

@@ -21,12 +21,12 @@ import (
 	"github.com/ddiscope/ddiscope/collector"
 )
 
-// The OpenTelemetry SDK's way of pushing the store, kept as the reference
-// the hand-written encoder is checked against (TestPushMatchesSDK) and
-// measured against (BenchmarkPush/.../sdk-*), as exporters/prometheus keeps
-// client_golang: a MeterProvider with one observable instrument per catalog
-// metric, one callback that walks the store once, a periodic reader and the
-// SDK's own OTLP exporters.
+// The store pushed the way the OpenTelemetry SDK's documentation shows: a
+// MeterProvider with one observable instrument per catalog metric, one
+// callback that walks the store once, a periodic reader and the SDK's own
+// OTLP exporters. It is the reference the producer and the encoder are
+// checked against (TestProducerMatchesObservableInstruments) and measured
+// against (BenchmarkPushSDK).
 
 // startSDK runs the SDK pipeline over next until the test ends; it pushes
 // when flushed. self adds samples (the exporter's ddiscope_otlp_* ones).

@@ -216,20 +216,33 @@ func partialSuccess(b []byte) (int64, error) {
 }
 
 // gzipCompressor is klauspost's gzip at BestSpeed for a gRPC connection.
+// It compresses into a buffer of its own and hands gRPC the result in one
+// write: gRPC's writer takes a pooled buffer for each of the compressor's
+// many small writes.
 type gzipCompressor struct{ pool sync.Pool }
 
+type gzipState struct {
+	zw  *gzip.Writer
+	buf bytes.Buffer
+}
+
 func (c *gzipCompressor) Do(w io.Writer, p []byte) error {
-	zw, _ := c.pool.Get().(*gzip.Writer)
-	if zw == nil {
-		zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
-	} else {
-		zw.Reset(w)
+	s, _ := c.pool.Get().(*gzipState)
+	if s == nil {
+		s = &gzipState{}
+		s.zw, _ = gzip.NewWriterLevel(&s.buf, gzip.BestSpeed)
 	}
-	defer c.pool.Put(zw)
-	if _, err := zw.Write(p); err != nil {
+	defer c.pool.Put(s)
+	s.buf.Reset()
+	s.zw.Reset(&s.buf)
+	if _, err := s.zw.Write(p); err != nil {
 		return err
 	}
-	return zw.Close()
+	if err := s.zw.Close(); err != nil {
+		return err
+	}
+	_, err := w.Write(s.buf.Bytes())
+	return err
 }
 
 func (c *gzipCompressor) Type() string { return "gzip" }

@@ -17,10 +17,11 @@ import (
 // (encode.go) and sends it over gRPC or HTTP (send.go), counting what was
 // delivered and what was lost.
 type wireExporter struct {
-	cfg   Config
-	log   *slog.Logger
-	st    *stats
-	delta bool
+	cfg      Config
+	endpoint string // without its password, for logs
+	log      *slog.Logger
+	st       *stats
+	delta    bool
 
 	mu       sync.Mutex // one export at a time; guards what follows
 	send     sender
@@ -30,6 +31,28 @@ type wireExporter struct {
 }
 
 var _ sdkmetric.Exporter = (*wireExporter)(nil)
+
+// newWireExporter checks cfg's endpoint and TLS files and makes the
+// connection (gRPC connects lazily: the receiver may well be down).
+func newWireExporter(cfg Config, st *stats, log *slog.Logger) (*wireExporter, error) {
+	u, err := cfg.endpointURL()
+	if err != nil {
+		return nil, err
+	}
+	tlsCfg, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if tlsCfg != nil && u.Scheme != "https" {
+		return nil, fmt.Errorf("otlp endpoint %s is plaintext (http://) but a trust anchor or client certificate is set: use https://", u.Redacted())
+	}
+	send, err := newSender(cfg, u, tlsCfg)
+	if err != nil {
+		return nil, err
+	}
+	return &wireExporter{cfg: cfg, endpoint: u.Redacted(), log: log, st: st, send: send,
+		delta: cfg.Temporality == TemporalityDelta, enc: newEncoder(cfg.MaxBatchSize)}, nil
+}
 
 // Temporality is delta for counters when so configured (the OTel
 // specification's "delta" preference), else cumulative.
