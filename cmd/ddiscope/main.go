@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	"go.opentelemetry.io/otel"
 
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
@@ -97,7 +99,9 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "ddiscope:", err)
 		return 1
 	}
-	push, err := otlp.New(ctx, otlpCfg, cat, store, log.With("component", "otlp"), cross...)
+	otlpLog := log.With("component", "otlp")
+	routeOTelDiagnostics(otlpLog)
+	push, err := otlp.New(ctx, otlpCfg, cat, store, otlpLog, cross...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ddiscope:", err)
 		return 1
@@ -264,4 +268,14 @@ func loadTargets(log *slog.Logger, file string, flags, bindFlags []string, keaDi
 		}
 	}
 	return conf, nil
+}
+
+// routeOTelDiagnostics sends the OpenTelemetry SDK's process-wide
+// diagnostics to our log instead of the standard library's: its periodic
+// reader hands a failed push to the global error handler, which would print
+// each one to stderr, though the exporter has logged the failure already.
+// The SDK's own debug output (whole collections) stays below our debug level.
+func routeOTelDiagnostics(log *slog.Logger) {
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Debug("OpenTelemetry SDK", "err", err) }))
+	otel.SetLogger(logr.FromSlogHandler(log.Handler()))
 }
