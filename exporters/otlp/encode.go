@@ -30,12 +30,9 @@ type encoder struct {
 	// while a push uses them. Keyed by the set's hash, as the SDK keys its
 	// own aggregations.
 	attrs map[attribute.Distinct]*encodedAttrs
-	// The sets of the last push's data points, by position: the next
-	// push's come in the same order and are mostly found without the map.
-	seq  []*encodedAttrs
-	pos  int
-	gen  uint64
-	live int // sets this push used
+	seq   bySequence[encodedAttrs] // finds most sets without the map
+	gen   uint64
+	live  int // sets this push used
 
 	req   []byte   // the request being built: header room, then ScopeMetrics
 	sm    []byte   // the metrics of the current scope in this request
@@ -66,7 +63,8 @@ var errStopped = errors.New("stopped")
 // names every metric that could not be written; the others are sent.
 func (e *encoder) encode(rm *metricdata.ResourceMetrics, send func(req []byte, points int) bool) (skipped int, err error) {
 	e.gen++
-	e.live, e.pos = 0, 0
+	e.live = 0
+	e.seq.start()
 	e.send = send
 	e.res = e.res[:0]
 	var res []byte
@@ -101,8 +99,7 @@ func (e *encoder) encode(rm *metricdata.ResourceMetrics, send func(req []byte, p
 	if len(e.req) > len(e.res)+maxHeader {
 		e.flush()
 	}
-	clear(e.seq[e.pos:])
-	e.seq = e.seq[:e.pos]
+	e.seq.end()
 	if e.live < len(e.attrs) {
 		for k, a := range e.attrs {
 			if a.gen != e.gen {
@@ -206,10 +203,8 @@ func numberMetric[N int64 | float64](e *encoder, m *metricdata.Metrics, field pr
 // sight.
 func (e *encoder) attributes(set attribute.Set) []byte {
 	k := set.Equivalent()
-	var a *encodedAttrs
-	if e.pos < len(e.seq) && e.seq[e.pos] != nil && e.seq[e.pos].set == k {
-		a = e.seq[e.pos]
-	} else {
+	a := e.seq.last()
+	if a == nil || a.set != k {
 		if a = e.attrs[k]; a == nil {
 			a = &encodedAttrs{set: k}
 			iter := set.Iter()
@@ -218,12 +213,9 @@ func (e *encoder) attributes(set attribute.Set) []byte {
 			}
 			e.attrs[k] = a
 		}
-		if e.pos == len(e.seq) {
-			e.seq = append(e.seq, nil)
-		}
-		e.seq[e.pos] = a
+		e.seq.set(a)
 	}
-	e.pos++
+	e.seq.next()
 	if a.gen != e.gen {
 		a.gen = e.gen
 		e.live++

@@ -42,12 +42,8 @@ type snapshotProducer struct {
 	// text, not its pointer: a poller may build a new identity for the same
 	// object (each poll for global and D2 key series, each config change for
 	// subnets), and delta counters must carry on across that.
-	ids map[string]*idEntry
-	// The entry of each sample of the last push, by position: the next
-	// poll's samples come in the same order, so that a push mostly finds
-	// its entries without hashing a label text.
-	seq       []*idEntry
-	pos       int
+	ids       map[string]*idEntry
+	seq       bySequence[idEntry] // finds most entries without hashing a label text
 	gen       uint64
 	live      int  // entries this push used: the sweep has nothing to do when all were
 	misplaced bool // logs a change of state, not every push
@@ -96,7 +92,8 @@ func (p *snapshotProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.gen++
-	p.live, p.pos = 0, 0
+	p.live = 0
+	p.seq.start()
 	now := time.Now()
 	targets, _ := p.store.Targets()
 	sets := make([][]collector.Sample, 0, len(targets)+2)
@@ -172,21 +169,16 @@ func (p *snapshotProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, 
 // point is a sample's data point: its attribute set, built once per object,
 // and for a delta counter its increase since the last push.
 func (p *snapshotProducer) point(s *collector.Sample, now time.Time) metricdata.DataPoint[float64] {
-	var id *idEntry
-	if p.pos < len(p.seq) && p.seq[p.pos] != nil && p.seq[p.pos].id == s.ID {
-		id = p.seq[p.pos]
-	} else {
+	id := p.seq.last()
+	if id == nil || id.id != s.ID {
 		if id = p.ids[s.ID.Text]; id == nil {
 			id = &idEntry{}
 			p.ids[s.ID.Text] = id
 		}
 		id.id = s.ID
-		if p.pos == len(p.seq) {
-			p.seq = append(p.seq, nil)
-		}
-		p.seq[p.pos] = id
+		p.seq.set(id)
 	}
-	p.pos++
+	p.seq.next()
 	if id.gen != p.gen {
 		id.gen = p.gen
 		p.live++
@@ -284,8 +276,7 @@ func sampleAttributes(names []string, s *collector.Sample) attribute.Set {
 
 // sweep forgets the objects gone since the last push.
 func (p *snapshotProducer) sweep() {
-	clear(p.seq[p.pos:]) // this push had fewer samples
-	p.seq = p.seq[:p.pos]
+	p.seq.end()
 	if p.live == len(p.ids) {
 		return // every object was pushed
 	}
