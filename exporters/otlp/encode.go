@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -34,14 +35,15 @@ type encoder struct {
 	gen   uint64
 	live  int // sets this push used
 
-	req   []byte   // the request being built: header room, then ScopeMetrics
-	sm    []byte   // the metrics of the current scope in this request
-	scope []byte   // the current ScopeMetrics' scope and schema_url fields
-	res   []byte   // the ResourceMetrics' resource and schema_url fields
-	n     int      // data points in the request
-	sizes []int    // of the data points of the metric being written
-	pattr [][]byte // and their encoded attributes
-	send  func(req []byte, points int) bool
+	req     []byte // the request being built: header room, then ScopeMetrics
+	sm      []byte // the metrics of the current scope in this request
+	scope   []byte // the current ScopeMetrics' scope and schema_url fields
+	res     []byte // the ResourceMetrics' resource and schema_url fields
+	n       int    // data points in the request
+	scratch []byte
+	sizes   []int    // of the data points of the metric being written
+	pattr   [][]byte // and their encoded attributes
+	send    func(req []byte, points int) bool
 }
 
 type encodedAttrs struct {
@@ -206,11 +208,13 @@ func (e *encoder) attributes(set attribute.Set) []byte {
 	a := e.seq.last()
 	if a == nil || a.set != k {
 		if a = e.attrs[k]; a == nil {
-			a = &encodedAttrs{set: k}
+			// Kept for as long as the object lives: exactly its size.
+			e.scratch = e.scratch[:0]
 			iter := set.Iter()
 			for iter.Next() {
-				a.b = appendKeyValue(a.b, fPointAttributes, iter.Attribute())
+				e.scratch = appendKeyValue(e.scratch, fPointAttributes, iter.Attribute())
 			}
+			a = &encodedAttrs{set: k, b: slices.Clone(e.scratch)}
 			e.attrs[k] = a
 		}
 		e.seq.set(a)
