@@ -81,8 +81,7 @@ func New(_ context.Context, cfg Config, cat *catalog.Catalog, store *collector.S
 	if err != nil {
 		return nil, err
 	}
-	delta := exp.delta
-	producer := newProducer(cat, store, cross, instrumentation.Scope{Name: ScopeName, Version: version.Version}, delta, time.Now(), st, log)
+	producer := newProducer(cat, store, cross, instrumentation.Scope{Name: ScopeName, Version: version.Version}, exp.delta, time.Now(), st, log)
 	reader := sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(cfg.Interval), sdkmetric.WithTimeout(cfg.Timeout),
 		sdkmetric.WithProducer(producer))
 	kvs := make([]attribute.KeyValue, 0, len(attrs))
