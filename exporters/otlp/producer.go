@@ -286,4 +286,3 @@ func (p *snapshotProducer) sweep() {
 		}
 	}
 }
-
