@@ -41,7 +41,9 @@ type Snapshot struct {
 // the order of samples within a metric: the exposition format needs one block
 // per family, and Kea lists its statistics in a stable order. It is a
 // counting sort: a snapshot at 10,000 subnets has ~150,000 samples, and a
-// comparison sort would cost more than the poll.
+// comparison sort would cost more than the poll. It sorts in place, moving
+// each sample along the cycles of the permutation, so that a poll does not
+// hold a second copy of its samples (3 MB at 100,000 series) at its peak.
 func (s *Snapshot) Group(metrics int) {
 	counts := make([]int, metrics+1)
 	for i := range s.Samples {
@@ -50,10 +52,17 @@ func (s *Snapshot) Group(metrics int) {
 	for i := 1; i < len(counts); i++ {
 		counts[i] += counts[i-1]
 	}
-	out := make([]Sample, len(s.Samples))
-	for _, smp := range s.Samples {
-		out[counts[smp.Metric.Index]] = smp
-		counts[smp.Metric.Index]++
+	dest := make([]int32, len(s.Samples)) // where each sample goes
+	for i := range s.Samples {
+		m := s.Samples[i].Metric.Index
+		dest[i] = int32(counts[m])
+		counts[m]++
 	}
-	s.Samples = out
+	for i := range dest {
+		for int(dest[i]) != i {
+			j := dest[i]
+			s.Samples[i], s.Samples[j] = s.Samples[j], s.Samples[i]
+			dest[i], dest[j] = dest[j], dest[i]
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/ddiscope/ddiscope/catalog"
@@ -127,16 +128,20 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 	if p.opts.Zones {
 		p.zoneStatus(b)
 	}
+	// Grouped in place, in the scratch buffer the next poll reuses: the
+	// snapshot gets a copy (or the merge with the zones).
 	server := collector.Snapshot{Samples: b.samples}
-	p.scratch = b.samples[:0]
 	server.Group(n)
+	p.scratch = b.samples[:0]
 	unknown := b.unknown
 	if p.opts.Zones && !zonesRead {
 		unknown += p.zoneUnknown
 	}
-	snap := &collector.Snapshot{Target: p.opts.Name, Kind: "bind", Time: now, Samples: server.Samples}
+	snap := &collector.Snapshot{Target: p.opts.Name, Kind: "bind", Time: now}
 	if p.opts.Zones {
 		snap.Samples = mergeGrouped(server.Samples, p.zoneSamples)
+	} else {
+		snap.Samples = slices.Clone(server.Samples)
 	}
 	return snap, unknown, nil
 }

@@ -1,0 +1,40 @@
+package collector
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/ddiscope/ddiscope/catalog"
+)
+
+// Group orders samples by catalog metric and keeps each metric's samples in
+// the order they came, as a stable sort would.
+func TestGroupIsAStableSortByMetric(t *testing.T) {
+	metrics := make([]*catalog.Metric, 7)
+	for i := range metrics {
+		metrics[i] = &catalog.Metric{Index: i}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, 10, 1000} {
+		samples := make([]Sample, n)
+		for i := range samples {
+			samples[i] = Sample{Metric: metrics[r.IntN(len(metrics))], Value: float64(i)} // Value: arrival order
+		}
+		want := slices.Clone(samples)
+		slices.SortStableFunc(want, func(a, b Sample) int { return a.Metric.Index - b.Metric.Index })
+		s := Snapshot{Samples: samples}
+		s.Group(len(metrics))
+		if !slices.Equal(s.Samples, want) {
+			t.Errorf("%d samples: grouped %v, want %v", n, values(s.Samples), values(want))
+		}
+	}
+}
+
+func values(s []Sample) []float64 {
+	out := make([]float64, len(s))
+	for i := range s {
+		out[i] = s[i].Value
+	}
+	return out
+}
