@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
-	"maps"
 	"math"
 	"math/big"
 	"net/netip"
@@ -32,8 +31,10 @@ type subnetInfo struct {
 	id            int64
 	prefix        string
 	sharedNetwork string
-	pools         map[int64]*poolInfo // by the id Kea uses in subnet[N].pool[M]
-	pdPools       map[int64]*poolInfo
+	// Sorted by the id Kea uses in subnet[N].pool[M]. Slices, not maps: a
+	// subnet has a few pools, and at 10,000 subnets maps cost megabytes.
+	pools   []*poolInfo
+	pdPools []*poolInfo
 	// Sizes computed from the pool ranges, for Kea 2.2's -1 totals.
 	addresses, prefixes float64
 	identity            *collector.Identity
@@ -156,11 +157,10 @@ func labelsFromConfig(server, daemon string, reply *configReply) (*daemonConfig,
 	slices.SortFunc(cfg.subnetList, func(a, b *subnetInfo) int { return cmp.Compare(a.id, b.id) })
 	for i, si := range cfg.subnetList {
 		si.idx = i
-		for _, m := range []map[int64]*poolInfo{si.pools, si.pdPools} {
-			ids := slices.Sorted(maps.Keys(m))
-			for _, id := range ids {
-				m[id].idx = len(cfg.poolList)
-				cfg.poolList = append(cfg.poolList, m[id])
+		for _, list := range [][]*poolInfo{si.pools, si.pdPools} {
+			for _, pi := range list {
+				pi.idx = len(cfg.poolList)
+				cfg.poolList = append(cfg.poolList, pi)
 			}
 		}
 	}
@@ -175,18 +175,14 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 	// position: pools without one have id 0, and pools sharing an id are
 	// counted together (testdata/kea/fixtures/SOURCES.md). So a pool label
 	// lists every range of its id.
-	addPool := func(mp *map[int64]*poolInfo, pid int64, rng string, size float64) {
-		if *mp == nil {
-			*mp = map[int64]*poolInfo{}
-		}
-		m := *mp
-		pi := m[pid]
-		if pi == nil {
-			pi = &poolInfo{id: pid}
-			m[pid] = pi
+	addPool := func(list *[]*poolInfo, pid int64, rng string, size float64) {
+		i, found := findPool(*list, pid)
+		if !found {
+			*list = slices.Insert(*list, i, &poolInfo{id: pid})
 		} else {
-			rng = pi.rng + "," + rng
+			rng = (*list)[i].rng + "," + rng
 		}
+		pi := (*list)[i]
 		pi.rng, pi.size = rng, pi.size+size
 	}
 	for _, p := range sc.Pools {
@@ -214,6 +210,12 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 		addPool(&si.pdPools, pid, fmt.Sprintf("%s/%d", p.Prefix, p.PrefixLen), size)
 	}
 	return si, nil
+}
+
+// findPool finds the pool of an id in a subnet's pools, sorted by id, or
+// where it would go.
+func findPool(list []*poolInfo, id int64) (int, bool) {
+	return slices.BinarySearchFunc(list, id, func(pi *poolInfo, id int64) int { return cmp.Compare(pi.id, id) })
 }
 
 // poolSize counts the addresses of "first - last" or "prefix/len".

@@ -479,12 +479,12 @@ func (p *Poller) subnet(cfg *daemonConfig, id int64) *subnetInfo {
 }
 
 func (p *Poller) pool(si *subnetInfo, scope catalog.Scope, id int64) *poolInfo {
-	m := si.pools
+	list := si.pools
 	if scope == catalog.ScopePDPool {
-		m = si.pdPools
+		list = si.pdPools
 	}
-	if pi, ok := m[id]; ok {
-		return pi
+	if i, ok := findPool(list, id); ok {
+		return list[i]
 	}
 	// A pool the configuration lacks: labelled with its id only.
 	return &poolInfo{idx: -1, id: id}
