@@ -22,6 +22,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{"OTEL_METRICS_EXPORTER=otlp turns it on", map[string]string{"OTEL_METRICS_EXPORTER": "otlp"}, Config{Enabled: true}},
 		{"a list with prometheus", map[string]string{"OTEL_METRICS_EXPORTER": "prometheus, otlp"}, Config{Enabled: true}},
 		{"none", map[string]string{"OTEL_METRICS_EXPORTER": "none"}, Config{}},
+		{"OTEL_SDK_DISABLED=true turns it off", map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"}, Config{}},
+		{"OTEL_SDK_DISABLED=false leaves it on", map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "false"}, Config{Enabled: true}},
 		{"generic endpoint gets the signal path over HTTP", map[string]string{
 			"OTEL_EXPORTER_OTLP_ENDPOINT": "https://collector:4318/base/"},
 			Config{Endpoint: "https://collector:4318/base/v1/metrics"}},
@@ -78,6 +80,7 @@ func TestConfigFromEnvNamesTheBadVariable(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_TIMEOUT":                        "-5",
 		"OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": "sometimes",
 		"OTEL_RESOURCE_ATTRIBUTES":                          "a=%zz",
+		"OTEL_SDK_DISABLED":                                 "yes please",
 	} {
 		_, err := ConfigFromEnv(envOf(map[string]string{name: value}))
 		if err == nil || !strings.Contains(err.Error(), name+"=") {

@@ -10,7 +10,8 @@ import (
 )
 
 // ConfigFromEnv reads the standard OpenTelemetry environment variables:
-// OTEL_METRICS_EXPORTER (otlp turns the push on), OTEL_EXPORTER_OTLP_* and
+// OTEL_METRICS_EXPORTER (otlp turns the push on), OTEL_SDK_DISABLED (true
+// turns it off again), OTEL_EXPORTER_OTLP_* and
 // their OTEL_EXPORTER_OTLP_METRICS_* forms (which win), OTEL_METRIC_EXPORT_*,
 // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, OTEL_RESOURCE_ATTRIBUTES
 // and OTEL_SERVICE_NAME. A bad value is an error naming its variable. Use
@@ -41,6 +42,17 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			default:
 				bad("OTEL_METRICS_EXPORTER", v, "ddiscope pushes otlp only (and always serves prometheus on /metrics)")
 			}
+		}
+	}
+	// The SDK's switch for all of it: true wins over OTEL_METRICS_EXPORTER
+	// (the configuration file's enabled: still wins over both).
+	if v := strings.TrimSpace(getenv("OTEL_SDK_DISABLED")); v != "" {
+		off, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("OTEL_SDK_DISABLED", v, "want true or false")
+		}
+		if off {
+			c.Enabled = false
 		}
 	}
 	if n, v := get("PROTOCOL"); v != "" {
