@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 )
 
 // A page of lease4-get-page / lease6-get-page is about 240 bytes a lease,
@@ -82,56 +81,19 @@ func parseLeasePage(s *scanner, lp *leasePage, v6 bool, limit int) error {
 }
 
 func (lp *leasePage) envelope(s *scanner, v6 bool, limit int) error {
-	return s.object(func(key []byte) error {
-		switch string(key) {
-		case "result":
-			raw, err := s.number()
-			if err != nil {
-				return fmt.Errorf(`"result": %w`, err)
-			}
-			n, err := strconv.Atoi(string(raw))
-			if err != nil {
-				return fmt.Errorf(`"result" %q is not an integer`, raw)
-			}
-			lp.env.Result, lp.env.HasResult = n, true
-			return nil
-		case "text":
-			c, err := s.next()
-			if err != nil {
+	return s.reply(&lp.env, func() error {
+		return s.object(func(key []byte) error {
+			switch string(key) {
+			case "count":
+				v, err := s.int()
+				lp.count = v
 				return err
-			}
-			if c != '"' {
+			case "leases":
+				return lp.leaseList(s, v6, limit)
+			default:
 				return s.skip()
 			}
-			t, err := s.str()
-			if err != nil {
-				return err
-			}
-			lp.env.Text = string(t)
-			return nil
-		case "arguments":
-			c, err := s.next()
-			if err != nil {
-				return err
-			}
-			if c != '{' {
-				return s.skip()
-			}
-			return s.object(func(key []byte) error {
-				switch string(key) {
-				case "count":
-					v, err := s.int()
-					lp.count = v
-					return err
-				case "leases":
-					return lp.leaseList(s, v6, limit)
-				default:
-					return s.skip()
-				}
-			})
-		default:
-			return s.skip()
-		}
+		})
 	})
 }
 

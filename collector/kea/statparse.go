@@ -80,6 +80,16 @@ func parseStatistics(r io.Reader, stat func(name, raw []byte), odd func(name []b
 
 // envelope reads {"arguments": {...}, "result": N, "text": "..."} in any order.
 func (s *scanner) envelope(env *statEnvelope, stat func(name, raw []byte), odd func(name []byte)) error {
+	return s.reply(env, func() error {
+		return s.object(func(name []byte) error { return s.samples(name, stat, odd) })
+	})
+}
+
+// reply reads a Kea reply object, {"result": N, "text": "...", "arguments":
+// {...}} in any order, into env; arguments reads the arguments object, its
+// '{' next, and is not called when they are null or not an object (an error
+// result).
+func (s *scanner) reply(env *statEnvelope, arguments func() error) error {
 	return s.object(func(key []byte) error {
 		switch string(key) {
 		case "result":
@@ -115,7 +125,7 @@ func (s *scanner) envelope(env *statEnvelope, stat func(name, raw []byte), odd f
 			if c != '{' {
 				return s.skip() // null or {} with an error result
 			}
-			return s.object(func(name []byte) error { return s.samples(name, stat, odd) })
+			return arguments()
 		default:
 			return s.skip()
 		}
