@@ -43,6 +43,16 @@ type Kea struct {
 	URL     string   `yaml:"url"`
 	Daemons []string `yaml:"daemons"`
 
+	Access `yaml:",inline"`
+
+	Poll `yaml:",inline"`
+
+	Line int `yaml:"-"` // where the target starts in the file, for errors
+}
+
+// Access is how ddiscope authenticates to a target and verifies it: the
+// same keys for Kea and BIND.
+type Access struct {
 	User         string `yaml:"user"`
 	Password     string `yaml:"password"`
 	PasswordFile string `yaml:"password-file"`
@@ -52,10 +62,6 @@ type Kea struct {
 	KeyFile            string `yaml:"key-file"`
 	ServerName         string `yaml:"server-name"`
 	InsecureSkipVerify bool   `yaml:"insecure-skip-verify"`
-
-	Poll `yaml:",inline"`
-
-	Line int `yaml:"-"` // where the target starts in the file, for errors
 }
 
 // Bind is one BIND 9 statistics channel.
@@ -66,15 +72,7 @@ type Bind struct {
 	Zones        bool           `yaml:"zones"`  // per-zone statistics and serials
 	ZoneInterval *time.Duration `yaml:"zone-interval"`
 
-	User         string `yaml:"user"`
-	Password     string `yaml:"password"`
-	PasswordFile string `yaml:"password-file"`
-
-	TrustAnchor        string `yaml:"trust-anchor"`
-	CertFile           string `yaml:"cert-file"`
-	KeyFile            string `yaml:"key-file"`
-	ServerName         string `yaml:"server-name"`
-	InsecureSkipVerify bool   `yaml:"insecure-skip-verify"`
+	Access `yaml:",inline"`
 
 	Poll `yaml:",inline"`
 
@@ -177,7 +175,7 @@ func (f *File) Check() error {
 			errs = append(errs, fmt.Errorf("%s:%d: kea target #%d: key \"name\" is missing", f.Path, k.Line, i+1))
 			continue
 		}
-		errs = append(errs, checkCommon(where, seen, k.Name, k.Password, k.PasswordFile, k.CertFile, k.KeyFile)...)
+		errs = append(errs, checkCommon(where, seen, k.Name, k.Access)...)
 		if err := CheckURL(k.URL); err != nil {
 			errs = append(errs, fmt.Errorf("%s: key \"url\": %w", where, err))
 		}
@@ -195,7 +193,7 @@ func (f *File) Check() error {
 			errs = append(errs, fmt.Errorf("%s:%d: bind target #%d: key \"name\" is missing", f.Path, b.Line, i+1))
 			continue
 		}
-		errs = append(errs, checkCommon(where, seen, b.Name, b.Password, b.PasswordFile, b.CertFile, b.KeyFile)...)
+		errs = append(errs, checkCommon(where, seen, b.Name, b.Access)...)
 		if u, err := url.Parse(b.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("%s: key \"url\": %q is not http(s)://host:port of a statistics channel", where, b.URL))
 		}
@@ -226,16 +224,16 @@ func (f *File) Check() error {
 
 // checkCommon checks what every target has: a unique name, and auth and TLS
 // keys that make sense together.
-func checkCommon(where string, seen map[string]bool, name, password, passwordFile, cert, key string) []error {
+func checkCommon(where string, seen map[string]bool, name string, a Access) []error {
 	var errs []error
 	if seen[name] {
 		errs = append(errs, fmt.Errorf("%s: key \"name\": the name is used by another target", where))
 	}
 	seen[name] = true
-	if password != "" && passwordFile != "" {
+	if a.Password != "" && a.PasswordFile != "" {
 		errs = append(errs, fmt.Errorf("%s: keys \"password\" and \"password-file\" exclude each other", where))
 	}
-	if (cert == "") != (key == "") {
+	if (a.CertFile == "") != (a.KeyFile == "") {
 		errs = append(errs, fmt.Errorf("%s: keys \"cert-file\" and \"key-file\" go together", where))
 	}
 	return errs
