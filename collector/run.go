@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
-
-	"github.com/ddiscope/ddiscope/internal/keactl"
 )
 
 // Poller reads one target once. Kea and BIND pollers implement it.
@@ -16,7 +14,7 @@ type Poller interface {
 	Name() string
 	Kind() string
 	// Poll returns a snapshot, the number of statistics it could not map to
-	// the catalog, or an error (a *keactl.Error, so that it has a reason).
+	// the catalog, or an error (one naming its Reason: a *Error, or a Kea client error).
 	Poll(ctx context.Context) (*Snapshot, int, error)
 }
 
@@ -129,7 +127,7 @@ func Run(ctx context.Context, log *slog.Logger, store *Store, p Poller, s Schedu
 			wait = s.jittered(s.Interval)
 		} else {
 			failures++
-			reason := keactl.ReasonOf(err)
+			reason := ReasonOf(err)
 			store.Failure(p.Name(), reason, err, took)
 			if failures == 1 {
 				log.Warn("poll failed", "reason", reason, "err", err)

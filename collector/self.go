@@ -2,7 +2,6 @@ package collector
 
 import (
 	"github.com/ddiscope/ddiscope/catalog"
-	"github.com/ddiscope/ddiscope/internal/keactl"
 )
 
 // SelfSamples describes the targets themselves: up, poll timing, errors.
@@ -13,9 +12,9 @@ func SelfSamples(cat *catalog.Catalog, targets []*TargetStatus) []Sample {
 		m("ddiscope_last_success_timestamp_seconds"), m("ddiscope_polls_total"), m("ddiscope_poll_errors_total"),
 		m("ddiscope_target_series"), m("ddiscope_unknown_statistics")
 	bindUp := m("bind_up")
-	out := make([]Sample, 0, len(targets)*(6+len(keactl.Reasons)))
-	reasons := make([][]string, len(keactl.Reasons))
-	for i, r := range keactl.Reasons {
+	out := make([]Sample, 0, len(targets)*(6+len(Reasons)))
+	reasons := make([][]string, len(Reasons))
+	for i, r := range Reasons {
 		reasons[i] = []string{string(r)}
 	}
 	for _, t := range targets {
@@ -41,7 +40,7 @@ func SelfSamples(cat *catalog.Catalog, targets []*TargetStatus) []Sample {
 		if bindUp != nil && t.Kind == "bind" && t.Snapshot == nil {
 			out = append(out, Sample{Metric: bindUp, ID: NewIdentity(catalog.ScopeGlobal, t.Name)})
 		}
-		for i, r := range keactl.Reasons {
+		for i, r := range Reasons {
 			out = append(out, Sample{Metric: errs, ID: id, Extra: &reasons[i], Value: float64(t.Errors[r])})
 		}
 	}

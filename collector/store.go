@@ -4,8 +4,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/ddiscope/ddiscope/internal/keactl"
 )
 
 // TargetStatus is what the self-metrics say about one target.
@@ -16,11 +14,11 @@ type TargetStatus struct {
 	// a dead target's series disappear rather than freeze.
 	Snapshot     *Snapshot
 	Up           bool
-	LastReason   keactl.Reason // why the last poll failed ("" when it did not)
+	LastReason   Reason // why the last poll failed ("" when it did not)
 	LastError    string
 	LastSuccess  time.Time
 	PollDuration time.Duration // of the last poll, failed or not
-	Errors       map[keactl.Reason]uint64
+	Errors       map[Reason]uint64
 	Polls        uint64
 	// Unknown counts statistics the catalog does not know, in the last poll.
 	Unknown int
@@ -48,7 +46,7 @@ func (s *Store) Register(name, kind string) {
 	defer s.mu.Unlock()
 	if _, ok := s.targets[name]; !ok {
 		s.gen++
-		s.targets[name] = &TargetStatus{Name: name, Kind: kind, Errors: map[keactl.Reason]uint64{}, Generation: s.gen}
+		s.targets[name] = &TargetStatus{Name: name, Kind: kind, Errors: map[Reason]uint64{}, Generation: s.gen}
 	}
 }
 
@@ -71,7 +69,7 @@ func (s *Store) Success(name string, snap *Snapshot, took time.Duration, unknown
 }
 
 // Failure records a failed poll: the target's series disappear.
-func (s *Store) Failure(name string, reason keactl.Reason, err error, took time.Duration) {
+func (s *Store) Failure(name string, reason Reason, err error, took time.Duration) {
 	s.update(name, func(t *TargetStatus) {
 		t.Snapshot, t.Up, t.LastReason, t.LastError = nil, false, reason, err.Error()
 		t.PollDuration = took
@@ -88,7 +86,7 @@ func (s *Store) update(name string, f func(*TargetStatus)) {
 	}
 	// Copy on write: readers hold the old value safely.
 	t := *old
-	t.Errors = make(map[keactl.Reason]uint64, len(old.Errors)+1)
+	t.Errors = make(map[Reason]uint64, len(old.Errors)+1)
 	for k, v := range old.Errors {
 		t.Errors[k] = v
 	}

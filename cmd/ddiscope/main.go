@@ -33,7 +33,7 @@ import (
 	"github.com/ddiscope/ddiscope/exporters/otlp"
 	promexp "github.com/ddiscope/ddiscope/exporters/prometheus"
 	"github.com/ddiscope/ddiscope/internal/config"
-	"github.com/ddiscope/ddiscope/internal/daemon"
+	"github.com/ddiscope/ddiscope/cmd/ddiscope/internal/daemon"
 )
 
 func main() {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ddiscope/ddiscope/internal/keactl"
+	"github.com/ddiscope/ddiscope/collector"
 )
 
 // serve is a fake channel answering every path with handler; it stands in
@@ -24,16 +24,16 @@ func serve(t *testing.T, handler http.HandlerFunc) string {
 	return srv.URL
 }
 
-// pollErr polls once and returns the *keactl.Error it must fail with.
-func pollErr(t *testing.T, p *Poller) *keactl.Error {
+// pollErr polls once and returns the *collector.Error it must fail with.
+func pollErr(t *testing.T, p *Poller) *collector.Error {
 	t.Helper()
 	snap, _, err := p.Poll(t.Context())
 	if err == nil {
 		t.Fatalf("poll succeeded with %d samples, want an error", len(snap.Samples))
 	}
-	var ke *keactl.Error
+	var ke *collector.Error
 	if !errors.As(err, &ke) {
-		t.Fatalf("error %T %v is not a *keactl.Error", err, err)
+		t.Fatalf("error %T %v is not a *collector.Error", err, err)
 	}
 	if ke.Target != p.Name() || !strings.HasPrefix(ke.Command, "GET /") {
 		t.Errorf("error names target %q and %q, want %q and the path", ke.Target, ke.Command, p.Name())
@@ -55,22 +55,22 @@ func TestBadReplies(t *testing.T) {
 		format  string
 		handler http.HandlerFunc
 		max     int64
-		reason  keactl.Reason
+		reason  collector.Reason
 		says    string
 	}{
-		{"XML where JSON was asked for", FormatJSON, func(w http.ResponseWriter, r *http.Request) { w.Write(xmlReply) }, 0, keactl.ReasonMalformed, "XML, not JSON"},
-		{"JSON where XML was asked for", FormatXML, func(w http.ResponseWriter, r *http.Request) { w.Write(jsonReply) }, 0, keactl.ReasonMalformed, "JSON, not XML"},
-		{"garbage", FormatJSON, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("\x00\x01garbage{{")) }, 0, keactl.ReasonMalformed, "json:"},
+		{"XML where JSON was asked for", FormatJSON, func(w http.ResponseWriter, r *http.Request) { w.Write(xmlReply) }, 0, collector.ReasonMalformed, "XML, not JSON"},
+		{"JSON where XML was asked for", FormatXML, func(w http.ResponseWriter, r *http.Request) { w.Write(jsonReply) }, 0, collector.ReasonMalformed, "JSON, not XML"},
+		{"garbage", FormatJSON, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("\x00\x01garbage{{")) }, 0, collector.ReasonMalformed, "json:"},
 		{"garbage XML", FormatXML, func(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte("<statistics version=\"3.13\"><server><counters"))
-		}, 0, keactl.ReasonMalformed, "xml:"},
-		{"truncated JSON", FormatJSON, func(w http.ResponseWriter, r *http.Request) { w.Write(jsonReply[:len(jsonReply)/2]) }, 0, keactl.ReasonMalformed, "json:"},
-		{"truncated XML", FormatXML, func(w http.ResponseWriter, r *http.Request) { w.Write(xmlReply[:len(xmlReply)/2]) }, 0, keactl.ReasonMalformed, "xml:"},
-		{"a counter that is not a number", FormatJSON, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"nsstats":{"Requestv4":"many"}}`)) }, 0, keactl.ReasonMalformed, "number"},
+		}, 0, collector.ReasonMalformed, "xml:"},
+		{"truncated JSON", FormatJSON, func(w http.ResponseWriter, r *http.Request) { w.Write(jsonReply[:len(jsonReply)/2]) }, 0, collector.ReasonMalformed, "json:"},
+		{"truncated XML", FormatXML, func(w http.ResponseWriter, r *http.Request) { w.Write(xmlReply[:len(xmlReply)/2]) }, 0, collector.ReasonMalformed, "xml:"},
+		{"a counter that is not a number", FormatJSON, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"nsstats":{"Requestv4":"many"}}`)) }, 0, collector.ReasonMalformed, "number"},
 		{"XML statistics version 2", FormatXML, func(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte(`<isc version="1.0"><bind><statistics version="2.2"/></bind></isc>`))
-		}, 0, keactl.ReasonMalformed, "<isc>"},
-		{"huge body with its length", FormatJSON, func(w http.ResponseWriter, r *http.Request) { w.Write(jsonReply) }, 1000, keactl.ReasonTooLarge, "cap"},
+		}, 0, collector.ReasonMalformed, "<isc>"},
+		{"huge body with its length", FormatJSON, func(w http.ResponseWriter, r *http.Request) { w.Write(jsonReply) }, 1000, collector.ReasonTooLarge, "cap"},
 		{"huge body streamed", FormatJSON, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.(http.Flusher).Flush() // chunked: no Content-Length to refuse early
@@ -80,10 +80,10 @@ func TestBadReplies(t *testing.T) {
 					return
 				}
 			}
-		}, 1 << 20, keactl.ReasonTooLarge, "cap"},
-		{"404 everywhere", FormatAuto, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "No such URL.", 404) }, 0, keactl.ReasonHTTPStatus, "404"},
-		{"401", FormatJSON, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 401) }, 0, keactl.ReasonUnauthorized, "401"},
-		{"403", FormatJSON, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 403) }, 0, keactl.ReasonForbidden, "403"},
+		}, 1 << 20, collector.ReasonTooLarge, "cap"},
+		{"404 everywhere", FormatAuto, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "No such URL.", 404) }, 0, collector.ReasonHTTPStatus, "404"},
+		{"401", FormatJSON, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 401) }, 0, collector.ReasonUnauthorized, "401"},
+		{"403", FormatJSON, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 403) }, 0, collector.ReasonForbidden, "403"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := newTestPoller(t, Options{URL: serve(t, c.handler), Format: c.format, MaxResponseBytes: c.max})
@@ -108,7 +108,7 @@ func TestHangingChannel(t *testing.T) {
 	defer close(release)
 	p := newTestPoller(t, Options{URL: url, Format: FormatJSON, Timeout: 200 * time.Millisecond})
 	start := time.Now()
-	if ke := pollErr(t, p); ke.Reason != keactl.ReasonTimeout {
+	if ke := pollErr(t, p); ke.Reason != collector.ReasonTimeout {
 		t.Errorf("reason %s (%v), want timeout", ke.Reason, ke)
 	}
 	if took := time.Since(start); took > 2*time.Second {
@@ -125,7 +125,7 @@ func TestChannelDown(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	p := newTestPoller(t, Options{URL: "http://" + addr + "/", Format: FormatAuto})
-	if ke := pollErr(t, p); ke.Reason != keactl.ReasonConnect {
+	if ke := pollErr(t, p); ke.Reason != collector.ReasonConnect {
 		t.Errorf("reason %s (%v), want connect", ke.Reason, ke)
 	}
 }
@@ -193,11 +193,11 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	}
 
 	wrong := newTestPoller(t, Options{URL: srv.URL, Format: FormatJSON, Username: "stats", Password: "guess", CAFile: ca, ServerName: "example.com"})
-	if ke := pollErr(t, wrong); ke.Reason != keactl.ReasonUnauthorized {
+	if ke := pollErr(t, wrong); ke.Reason != collector.ReasonUnauthorized {
 		t.Errorf("wrong password: %s, want unauthorized", ke.Reason)
 	}
 	untrusted := newTestPoller(t, Options{URL: srv.URL, Format: FormatJSON})
-	if ke := pollErr(t, untrusted); ke.Reason != keactl.ReasonConnect {
+	if ke := pollErr(t, untrusted); ke.Reason != collector.ReasonConnect {
 		t.Errorf("certificate not trusted: %s, want connect", ke.Reason)
 	}
 }

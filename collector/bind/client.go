@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ddiscope/ddiscope/internal/keactl"
+	"github.com/ddiscope/ddiscope/collector"
 )
 
 // client GETs statistics channel paths. It is built like keactl's HTTP
@@ -100,8 +100,8 @@ func (c *client) close() { c.http.CloseIdleConnections() }
 // command names a request in errors and self-metrics: "GET /json/v1/server".
 func command(path string) string { return "GET " + path }
 
-func (c *client) fail(path string, r keactl.Reason, err error) *keactl.Error {
-	return &keactl.Error{Target: c.name, Command: command(path), Reason: r, Err: err}
+func (c *client) fail(path string, r collector.Reason, err error) *collector.Error {
+	return &collector.Error{Target: c.name, Command: command(path), Reason: r, Err: err}
 }
 
 // get reads path into buf (reused: its capacity is kept across polls) and
@@ -113,7 +113,7 @@ func (c *client) get(ctx context.Context, path string, buf []byte) ([]byte, erro
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
-		return buf, c.fail(path, keactl.ReasonMalformed, err)
+		return buf, c.fail(path, collector.ReasonMalformed, err)
 	}
 	if c.user != "" {
 		req.SetBasicAuth(c.user, c.pass)
@@ -124,19 +124,19 @@ func (c *client) get(ctx context.Context, path string, buf []byte) ([]byte, erro
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		r := keactl.ReasonHTTPStatus
+		r := collector.ReasonHTTPStatus
 		switch resp.StatusCode {
 		case http.StatusUnauthorized:
-			r = keactl.ReasonUnauthorized
+			r = collector.ReasonUnauthorized
 		case http.StatusForbidden:
-			r = keactl.ReasonForbidden
+			r = collector.ReasonForbidden
 		}
 		text, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
-		return buf, &keactl.Error{Target: c.name, Command: command(path), Reason: r, Result: resp.StatusCode,
+		return buf, &collector.Error{Target: c.name, Command: command(path), Reason: r, Status: resp.StatusCode,
 			Err: fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(text))}
 	}
 	if resp.ContentLength > c.max {
-		return buf, c.fail(path, keactl.ReasonTooLarge, fmt.Errorf("reply of %d bytes is larger than the %d-byte cap", resp.ContentLength, c.max))
+		return buf, c.fail(path, collector.ReasonTooLarge, fmt.Errorf("reply of %d bytes is larger than the %d-byte cap", resp.ContentLength, c.max))
 	}
 	buf = buf[:0]
 	if resp.ContentLength > 0 && int64(cap(buf)) < resp.ContentLength {
@@ -150,7 +150,7 @@ func (c *client) get(ctx context.Context, path string, buf []byte) ([]byte, erro
 		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > c.max {
-			return buf[:0], c.fail(path, keactl.ReasonTooLarge, fmt.Errorf("reply larger than the %d-byte cap", c.max))
+			return buf[:0], c.fail(path, collector.ReasonTooLarge, fmt.Errorf("reply larger than the %d-byte cap", c.max))
 		}
 		if err == io.EOF {
 			return buf, nil
@@ -161,14 +161,14 @@ func (c *client) get(ctx context.Context, path string, buf []byte) ([]byte, erro
 	}
 }
 
-func classify(ctx context.Context, err error) keactl.Reason {
+func classify(ctx context.Context, err error) collector.Reason {
 	var ne net.Error
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		return keactl.ReasonTimeout
+		return collector.ReasonTimeout
 	case errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled):
-		return keactl.ReasonCanceled
+		return collector.ReasonCanceled
 	default:
-		return keactl.ReasonConnect
+		return collector.ReasonConnect
 	}
 }

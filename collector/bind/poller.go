@@ -10,7 +10,6 @@ import (
 
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
-	"github.com/ddiscope/ddiscope/internal/keactl"
 )
 
 // Poller polls one BIND statistics channel. It is not safe for concurrent
@@ -83,7 +82,7 @@ func (p *Poller) Kind() string { return "bind" }
 func (p *Poller) Close() { p.client.close() }
 
 // Poll reads the statistics channel and builds a snapshot. Any request
-// failing fails the poll with a *keactl.Error naming the path; a path this
+// failing fails the poll with a *collector.Error naming the path; a path this
 // BIND does not serve (/tasks on 9.20) is left out instead. A zone read
 // that fails while the rest of the channel answers does not fail the poll:
 // bind_zone_statistics_up goes to 0 and zones are tried again a zone
@@ -231,8 +230,8 @@ func (p *Poller) read(ctx context.Context, b *builder, ep endpoint) error {
 		p.buf = body[:0]
 	}
 	if err != nil {
-		var ke *keactl.Error
-		if errors.As(err, &ke) && ke.Result == http.StatusNotFound {
+		var ke *collector.Error
+		if errors.As(err, &ke) && ke.Status == http.StatusNotFound {
 			switch ep {
 			case epTasks:
 				p.noTasks = true
@@ -254,7 +253,7 @@ func (p *Poller) read(ctx context.Context, b *builder, ep endpoint) error {
 		parse = parseXML
 	}
 	if err := parse(body, b); err != nil {
-		return &keactl.Error{Target: p.opts.Name, Command: command(path), Reason: keactl.ReasonMalformed, Err: err}
+		return &collector.Error{Target: p.opts.Name, Command: command(path), Reason: collector.ReasonMalformed, Err: err}
 	}
 	covers := ep
 	if ep == epAll {
@@ -270,11 +269,11 @@ func (p *Poller) detect(ctx context.Context) error {
 	path := epServer.path(FormatJSON)
 	body, err := p.client.get(ctx, path, p.buf)
 	p.buf = body[:0]
-	var ke *keactl.Error
+	var ke *collector.Error
 	switch {
 	case err == nil:
 		p.format = FormatJSON
-	case errors.As(err, &ke) && ke.Result == http.StatusNotFound:
+	case errors.As(err, &ke) && ke.Status == http.StatusNotFound:
 		p.format = FormatXML
 	default:
 		return err

@@ -13,7 +13,6 @@ import (
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
 	"github.com/ddiscope/ddiscope/internal/bindtest"
-	"github.com/ddiscope/ddiscope/internal/keactl"
 )
 
 // TestRealBIND runs Debian's named: a primary, a secondary that transfers
@@ -157,7 +156,7 @@ func TestRealBIND(t *testing.T) {
 
 	t.Run("a path named does not serve", func(t *testing.T) {
 		p := newTestPoller(t, Options{URL: strings.TrimSuffix(lab.Primary.StatsURL, "/") + "/no/such/prefix"})
-		if ke := pollErr(t, p); ke.Reason != keactl.ReasonHTTPStatus || ke.Result != 404 {
+		if ke := pollErr(t, p); ke.Reason != collector.ReasonHTTPStatus || ke.Status != 404 {
 			t.Errorf("got %v, want http_status 404", ke)
 		}
 	})
@@ -188,7 +187,7 @@ func TestRealBIND(t *testing.T) {
 				if !ps.Up || ps.Snapshot == nil || len(ps.Snapshot.Samples) == 0 {
 					t.Errorf("primary: up %v, %v", ps.Up, ps.LastError)
 				}
-				if ss.Up || ss.LastReason != keactl.ReasonConnect || ss.Snapshot != nil {
+				if ss.Up || ss.LastReason != collector.ReasonConnect || ss.Snapshot != nil {
 					t.Errorf("secondary: up %v, reason %q (%s), want down with connect", ss.Up, ss.LastReason, ss.LastError)
 				}
 				break

@@ -5,10 +5,9 @@ import (
 
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
-	"github.com/ddiscope/ddiscope/internal/keactl"
 )
 
-func reasonOf(err error) keactl.Reason { return keactl.ReasonOf(err) }
+func reasonOf(err error) collector.Reason { return collector.ReasonOf(err) }
 
 // Collector presents the store as a prometheus.Collector, for registries
 // that want it (tests use it with testutil.CollectAndLint and

@@ -100,3 +100,7 @@ func resultReason(result int) (Reason, bool) {
 		return ReasonError, true
 	}
 }
+
+// FailureReason names the Reason, so that pollers can count the failure
+// without this package knowing them.
+func (e *Error) FailureReason() string { return string(e.Reason) }

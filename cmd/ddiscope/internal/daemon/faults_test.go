@@ -16,7 +16,6 @@ import (
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
 	"github.com/ddiscope/ddiscope/internal/config"
-	"github.com/ddiscope/ddiscope/internal/keactl"
 	"github.com/ddiscope/ddiscope/internal/keatest"
 )
 
@@ -79,24 +78,24 @@ func TestBadTargetsDoNotHurtGoodOnes(t *testing.T) {
 
 	targets := []struct {
 		name, url string
-		want      keactl.Reason // "" = must be up
+		want      collector.Reason // "" = must be up
 		daemons   []string
 	}{
 		{"real-ca", lab.CAURL, "", []string{"dhcp4"}},
 		{"real-socket4", "unix://" + lab.Socket4, "", nil},
-		{"real-ca-dhcp6-stopped", lab.CAURL, keactl.ReasonError, []string{"dhcp6"}},
-		{"socket-gone", "unix://" + socketDir, keactl.ReasonConnect, nil},
-		{"refused", refused, keactl.ReasonConnect, nil},
-		{"hang", hang, keactl.ReasonTimeout, nil},
-		{"garbage", fault(t, reply(200, "\x00\xff\xfe garbage")), keactl.ReasonMalformed, nil},
-		{"truncated", fault(t, reply(200, `[{"arguments":{"Control-agent":{"control-sockets":{"dhcp4":`)), keactl.ReasonMalformed, nil},
-		{"huge", huge, keactl.ReasonTooLarge, nil},
-		{"unauthorized", fault(t, reply(401, `{ "result": 401, "text": "Unauthorized" }`)), keactl.ReasonUnauthorized, nil},
-		{"forbidden", fault(t, reply(403, `{ "result": 403, "text": "Forbidden" }`)), keactl.ReasonForbidden, nil},
-		{"forbidden-map", fault(t, reply(200, `{ "result": 403, "text": "Forbidden" }`)), keactl.ReasonForbidden, nil},
-		{"result-1", fault(t, reply(200, `[ { "result": 1, "text": "unable to forward command to the dhcp4 service" } ]`)), keactl.ReasonError, nil},
-		{"result-2", fault(t, reply(200, `[ { "result": 2, "text": "'config-get' command not supported." } ]`)), keactl.ReasonUnsupported, nil},
-		{"result-3", fault(t, reply(200, `[ { "result": 3, "text": "nothing" } ]`)), keactl.ReasonEmpty, nil},
+		{"real-ca-dhcp6-stopped", lab.CAURL, collector.ReasonError, []string{"dhcp6"}},
+		{"socket-gone", "unix://" + socketDir, collector.ReasonConnect, nil},
+		{"refused", refused, collector.ReasonConnect, nil},
+		{"hang", hang, collector.ReasonTimeout, nil},
+		{"garbage", fault(t, reply(200, "\x00\xff\xfe garbage")), collector.ReasonMalformed, nil},
+		{"truncated", fault(t, reply(200, `[{"arguments":{"Control-agent":{"control-sockets":{"dhcp4":`)), collector.ReasonMalformed, nil},
+		{"huge", huge, collector.ReasonTooLarge, nil},
+		{"unauthorized", fault(t, reply(401, `{ "result": 401, "text": "Unauthorized" }`)), collector.ReasonUnauthorized, nil},
+		{"forbidden", fault(t, reply(403, `{ "result": 403, "text": "Forbidden" }`)), collector.ReasonForbidden, nil},
+		{"forbidden-map", fault(t, reply(200, `{ "result": 403, "text": "Forbidden" }`)), collector.ReasonForbidden, nil},
+		{"result-1", fault(t, reply(200, `[ { "result": 1, "text": "unable to forward command to the dhcp4 service" } ]`)), collector.ReasonError, nil},
+		{"result-2", fault(t, reply(200, `[ { "result": 2, "text": "'config-get' command not supported." } ]`)), collector.ReasonUnsupported, nil},
+		{"result-3", fault(t, reply(200, `[ { "result": 3, "text": "nothing" } ]`)), collector.ReasonEmpty, nil},
 	}
 	interval, timeout := 300*time.Millisecond, 250*time.Millisecond
 	maxBody := int64(8 << 20)
