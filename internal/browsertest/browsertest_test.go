@@ -1,0 +1,53 @@
+package browsertest
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The harness drives a real Chromium: it fills a form, submits it, reads the
+// server's answer from the page and writes a PNG screenshot.
+func TestChromiumSubmitsAFormAndTakesAScreenshot(t *testing.T) {
+	var got string
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><form method=post action=/echo><label>Name <input name=name id=name></label><button id=go>Go</button></form>`)
+	})
+	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		got = r.FormValue("name")
+		fmt.Fprintf(w, `<!doctype html><p id=answer>hello %s</p>`, got)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	ctx := Start(t, Options{})
+	if err := Do(t, ctx, time.Minute,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.SendKeys(chromedp.CSS("#name"), "kea-a"),
+		chromedp.Click(chromedp.CSS("#go")),
+		chromedp.WaitVisible(chromedp.CSS("#answer")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#answer")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "kea-a" || answer != "hello kea-a" {
+		t.Fatalf("server got %q, page shows %q", got, answer)
+	}
+	shot := filepath.Join(t.TempDir(), "page.png")
+	Screenshot(t, ctx, shot)
+	png, err := os.ReadFile(shot)
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("screenshot is not a PNG (%d bytes, %v)", len(png), err)
+	}
+}
