@@ -110,6 +110,12 @@ notification. Every alert goes first to the receiver `+"`%s`"+` (a webhook to `+
 included), then, by `+"`severity`"+`, to the receiver `+"`critical`, `warning` or `info`"+`: add your notifiers there, or webhooks
 with `+"`alertmanager.webhooks`"+` when generating. Repeat intervals: %s.
 
+Without the config editor, set `+"`links.configui: \"\"`"+` in the file given to `+"`ddiscope-gen -rules.config`"+`: the alerts then
+have no `+"`remediation_url`"+`, alertmanager.yml has no inbox receiver (alerts without a `+"`severity`"+` go to `+"`warning`"+`),
+and the file still passes `+"`amtool check-config`"+` (tests: `+"`TestAmtoolChecksGeneratedConfig`"+`,
+`+"`TestWithoutConfigUINoInboxAndEveryAlertToItsSeverity`"+`). `+"`links.configui`"+` and webhook URLs must be absolute http(s) URLs:
+Alertmanager rejects anything else, so `+"`ddiscope-gen`"+` does too, naming the key.
+
 Inhibitions (while the source fires, matching targets with the same labels are not notified):
 
 | Source | Silences | Same | Why |
