@@ -32,6 +32,7 @@ is one ddiscope exports (docs/metrics.md).
 | %s | an example Prometheus configuration loading both |
 | %s | routes by severity, grouping by server and subnet, inhibitions, the config editor's inbox |
 | %s | one runbook page per alert |
+| `+"`deploy/prometheus/compat/`"+` | migration rules publishing kea-exporter's or Stork's metric names, not loaded by default ([migrating.md](migrating.md)) |
 
 Every alert has a CamelCase name; the labels `+"`severity`"+` (critical, warning, info) and `+"`component`"+` (ddiscope, kea, ha,
 bind); a static `+"`summary`"+`; a templated `+"`description`"+` naming the server, the subnet or other object and the value;
