@@ -71,10 +71,17 @@ func (b compat) subnetAndPool(subnet, pool string) string {
 	return union(b.subnet(subnet), b.pool(pool))
 }
 
-// stork is a subnet-scope metric with Stork's labels: its prefix label is
-// the subnet prefix, which ddiscope always knows (from config-get).
+// stork is a subnet-scope metric with Stork's labels: shared_network as
+// ddiscope has it, and prefix, the subnet prefix, which ddiscope always
+// knows (from config-get).
 func (b compat) stork(metric string) string {
-	return fmt.Sprintf(`label_replace(%s, "prefix", "$1", "subnet", "(.*)")`, b.subnet(metric))
+	return fmt.Sprintf(`label_replace(%s, "prefix", "$1", "subnet", "(.*)")`, b.c.sel(metric))
+}
+
+// storkPool is a pool-scope metric with Stork's labels: pool_id as Kea
+// numbers pools, and no pool (range) label.
+func (b compat) storkPool(metric string) string {
+	return fmt.Sprintf(`label_replace(sum without (pool) (%s), "prefix", "$1", "subnet", "(.*)")`, b.c.sel(metric))
 }
 
 // operations turns some values of a by-type metric's type label into the
@@ -113,7 +120,8 @@ var (
 	packetLabels  = []string{"operation"}
 	subnetLabels  = []string{"subnet", "subnet_id"}
 	poolLabels    = []string{"subnet", "subnet_id", "pool"}
-	storkLabels   = []string{"subnet", "subnet_id", "prefix"}
+	storkLabels   = []string{"subnet", "subnet_id", "prefix", "shared_network"}
+	storkPoolLbls = []string{"pool_id", "subnet", "subnet_id", "prefix", "shared_network"}
 )
 
 const (
@@ -121,7 +129,8 @@ const (
 	notePool      = "Subnet series have no pool label (kea-exporter's pool=\"\"); pool series (Kea 2.4+) have ddiscope's pool label: the pool's range without spaces, or the ranges sharing one pool-id joined by commas."
 	noteDHCP4o6   = "operation is the type without its `dhcpv4_` prefix."
 	noteContext   = "context is ddiscope's reason with `_` spelt `-` (shared-network, subnet, no-pools, classes)."
-	noteStork     = "prefix is the subnet prefix, and so is subnet: Stork fell back to the subnet id in subnet when it could not list the subnets; ddiscope always has the prefix."
+	noteStork     = "prefix is the subnet prefix, and so is subnet: Stork fell back to the subnet id when it could not list the subnets; ddiscope always has the prefix."
+	noteStorkPool = "Kea 2.4+. pool_id is Kea's pool-id, as in Stork; ddiscope's pool (range) label is dropped."
 	noteStorkGlob = "Stork's global gauges had no labels; these carry server, one series per Kea server."
 )
 
@@ -172,8 +181,9 @@ func (c *Config) keaExporter() Exporter {
 }
 
 // storkAgent is the Stork agent's Prometheus exporter for Kea
-// (isc-projects/stork, backend/agent/promkeaexporter.go). Every metric is
-// a gauge, counters and sizes alike, most named _total.
+// (isc-projects/stork, backend/agent/promkeaexporter.go, as in current 2.x
+// releases). Every metric is a gauge, counters and sizes alike, most named
+// _total.
 func (c *Config) storkAgent() Exporter {
 	b := compat{c}
 	g := func(name string, ls []string, expr, note string) Legacy {
@@ -181,7 +191,7 @@ func (c *Config) storkAgent() Exporter {
 	}
 	return Exporter{
 		Key:   "stork",
-		Title: "the Stork agent's Kea exporter (github.com/isc-projects/stork, backend/agent/promkeaexporter.go, Stork 1.x and 2.x)",
+		Title: "the Stork agent's Kea exporter (github.com/isc-projects/stork, backend/agent/promkeaexporter.go, current 2.x)",
 		File:  StorkCompatFile,
 		Metrics: []Legacy{
 			g("kea_dhcp4_packets_sent_total", packetLabels, b.operations("kea_dhcp4_packets_sent_by_type_total", "(.*)", "ack", "nak", "offer"), ""),
@@ -192,6 +202,12 @@ func (c *Config) storkAgent() Exporter {
 			g("kea_dhcp4_addresses_reclaimed_total", storkLabels, b.stork("kea_dhcp4_subnet_reclaimed_leases_total"), noteStork),
 			g("kea_dhcp4_addresses_total", storkLabels, b.stork("kea_dhcp4_subnet_addresses"), noteStork),
 			g("kea_dhcp4_cumulative_addresses_assigned_total", storkLabels, b.stork("kea_dhcp4_subnet_addresses_assigned_cumulative_total"), noteStork),
+			g("kea_dhcp4_pool_addresses_assigned_total", storkPoolLbls, b.storkPool("kea_dhcp4_pool_addresses_assigned"), noteStorkPool),
+			g("kea_dhcp4_pool_addresses_declined_total", storkPoolLbls, b.storkPool("kea_dhcp4_pool_addresses_declined"), noteStorkPool),
+			g("kea_dhcp4_pool_addresses_reclaimed_total", storkPoolLbls, b.storkPool("kea_dhcp4_pool_reclaimed_leases_total"), noteStorkPool),
+			g("kea_dhcp4_pool_addresses_declined_reclaimed_total", storkPoolLbls, b.storkPool("kea_dhcp4_pool_reclaimed_declined_addresses_total"), noteStorkPool),
+			g("kea_dhcp4_pool_addresses_cumulative_assigned_total", storkPoolLbls, b.storkPool("kea_dhcp4_pool_addresses_assigned_cumulative_total"), noteStorkPool),
+			g("kea_dhcp4_pool_addresses_total", storkPoolLbls, b.storkPool("kea_dhcp4_pool_addresses"), noteStorkPool),
 			g("kea_dhcp4_global4_cumulative_addresses_assigned_total", nil, b.c.sel("kea_dhcp4_addresses_assigned_cumulative_total"), noteStorkGlob),
 			g("kea_dhcp4_global4_addresses_declined_total", nil, b.c.sel("kea_dhcp4_addresses_declined"), noteStorkGlob),
 			g("kea_dhcp4_global4_addresses_declined_reclaimed_total", nil, b.c.sel("kea_dhcp4_reclaimed_declined_addresses_total"), noteStorkGlob),
@@ -210,6 +226,16 @@ func (c *Config) storkAgent() Exporter {
 			g("kea_dhcp6_addresses_declined_reclaimed_total", storkLabels, b.stork("kea_dhcp6_subnet_reclaimed_declined_addresses_total"), noteStork),
 			g("kea_dhcp6_cumulative_nas_assigned_total", storkLabels, b.stork("kea_dhcp6_subnet_addresses_assigned_cumulative_total"), noteStork),
 			g("kea_dhcp6_cumulative_pds_assigned_total", storkLabels, b.stork("kea_dhcp6_subnet_prefixes_assigned_cumulative_total"), noteStork),
+			g("kea_dhcp6_pool_na_assigned_total", storkPoolLbls, b.storkPool("kea_dhcp6_pool_addresses_assigned"), noteStorkPool),
+			g("kea_dhcp6_pool_addresses_declined_total", storkPoolLbls, b.storkPool("kea_dhcp6_pool_addresses_declined"), noteStorkPool),
+			g("kea_dhcp6_pool_addresses_reclaimed_total", storkPoolLbls, b.storkPool("kea_dhcp6_pool_reclaimed_leases_total"), noteStorkPool),
+			g("kea_dhcp6_pool_addresses_declined_reclaimed_total", storkPoolLbls, b.storkPool("kea_dhcp6_pool_reclaimed_declined_addresses_total"), noteStorkPool),
+			g("kea_dhcp6_pool_cumulative_nas_assigned_total", storkPoolLbls, b.storkPool("kea_dhcp6_pool_addresses_assigned_cumulative_total"), noteStorkPool),
+			g("kea_dhcp6_pool_na_total", storkPoolLbls, b.storkPool("kea_dhcp6_pool_addresses"), noteStorkPool),
+			g("kea_dhcp6_pool_pd_assigned_total", storkPoolLbls, b.storkPool("kea_dhcp6_pd_pool_prefixes_assigned"), noteStorkPool),
+			g("kea_dhcp6_pool_pd_addresses_reclaimed_total", storkPoolLbls, b.storkPool("kea_dhcp6_pd_pool_reclaimed_leases_total"), noteStorkPool),
+			g("kea_dhcp6_pool_cumulative_pds_assigned_total", storkPoolLbls, b.storkPool("kea_dhcp6_pd_pool_prefixes_assigned_cumulative_total"), noteStorkPool),
+			g("kea_dhcp6_pool_pd_total", storkPoolLbls, b.storkPool("kea_dhcp6_pd_pool_prefixes"), noteStorkPool),
 			g("kea_dhcp6_global6_addresses_declined_total", nil, b.c.sel("kea_dhcp6_addresses_declined"), noteStorkGlob),
 			g("kea_dhcp6_global6_cumulative_nas_assigned_total", nil, b.c.sel("kea_dhcp6_addresses_assigned_cumulative_total"), noteStorkGlob),
 			g("kea_dhcp6_global6_cumulative_pds_assigned_total", nil, b.c.sel("kea_dhcp6_prefixes_assigned_cumulative_total"), noteStorkGlob),
@@ -220,7 +246,8 @@ func (c *Config) storkAgent() Exporter {
 			{"storkagent_promkeaexporter_uptime_seconds", "", "The Stork agent's own uptime. ddiscope's own health is in its self-metrics (`ddiscope_target_up`, `ddiscope_last_success_timestamp_seconds`, docs/metrics.md), which mean something else."},
 			{"storkagent_appmonitor_monitored_kea_apps_total", "", "How many Kea applications the agent found on its host. ddiscope polls the targets of its configuration: `ddiscope_target_up` has one series per target."},
 			{"storkagent_promkeaexporter_{active,configured}_dhcp{4,6}_daemons_total", "", "Daemons behind the agent's Control Agent. ddiscope's `kea_daemon_up{daemon}` says per daemon whether it answers; counting them is `count by (server) (kea_daemon_up == 1)`, not a name an old dashboard knows."},
-			{"pool and prefix-delegation pool series", "", "Stork's exporter has none; ddiscope's kea_dhcp*_pool_* and kea_dhcp6_pd_pool_* are new."},
+			{"kea_exporter_build_info", "version, revision, …", "The Stork agent's build; ddiscope exports no build-info series of its own."},
+			{"older agents' label sets", "", "Older Stork agents labelled subnet series with subnet only, later subnet, subnet_id and prefix, and had no pool series; the rules give the current, fuller set, which the older dashboards' selectors still match."},
 		},
 	}
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // MigratingDoc is docs/migrating.md's path.
@@ -54,10 +55,10 @@ What differs from the old series:
   select `+"`%s`"+`. Point the old dashboards' job filter (or `+"`$job`"+` variable) at `+"`%s`"+`; a dashboard that sums an old
   packet name without any job filter also counts ddiscope's series of that name.
 - **server.** Each series keeps ddiscope's `+"`server`"+` label (the target's name) and `+"`instance`"+` (ddiscope's address).
-  Neither old exporter had `+"`server`"+`: one exporter ran beside each Kea, and `+"`instance`"+` told them apart. A dashboard
+  Neither old exporter had `+"`server`"+`: usually one exporter ran beside each Kea, and `+"`instance`"+` told them apart. A dashboard
   that filters old series by `+"`instance`"+` should filter by `+"`server`"+` instead.
-- **Dropped labels.** ddiscope's `+"`shared_network`"+` and `+"`pool_id`"+` are summed away (`+"`sum without`"+`): neither old exporter
-  had them.
+- **Dropped labels.** Labels the old exporter did not have are summed away (`+"`sum without`"+`): `+"`shared_network`"+` and `+"`pool_id`"+`
+  for kea-exporter, ddiscope's `+"`pool`"+` (the pool's ranges) for Stork, which tells pools apart by `+"`pool_id`"+` only.
 - **Types.** The recorded series have no TYPE; their values are the same Kea statistics, so `+"`rate()`"+` over an old
   counter-like name still works, and a gauge named `+"`_total`"+` still reads as the gauge it was.
 - **Versions.** Pool series exist from Kea 2.4 (as with kea-exporter). Statistics a Kea version lacks are absent, as before.
@@ -86,7 +87,11 @@ catalog (rules/compat_test.go).
 			if u.Labels != "" {
 				ls = u.Labels
 			}
-			w("| `%s` | %s | %s |\n", u.Name, ls, cell(u.Why))
+			name := u.Name
+			if !strings.Contains(name, " ") {
+				name = "`" + name + "`"
+			}
+			w("| %s | %s | %s |\n", name, ls, cell(u.Why))
 		}
 	}
 	w(`
