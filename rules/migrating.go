@@ -65,7 +65,8 @@ What differs from the old series:
 
 The rules are tested with `+"`promtool test rules`"+` on input series in ddiscope's names and expected series in the old names
 (rules/testdata/promtool/compat-*.test.yml); a Go test checks that every expression parses and reads only metrics of the
-catalog (rules/compat_test.go).
+catalog (rules/compat_test.go); and rules/e2e loads the kea-exporter file into a real Prometheus scraping ddiscope in
+front of a real Kea, and finds the old names with the values of ddiscope's series.
 `, c.Selector, CompatJob, c.Selector, CompatJob)
 
 	for _, e := range c.Exporters() {
