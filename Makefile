@@ -45,7 +45,7 @@ fuzz:
 
 # Starts a real Kea (kea-dhcp4, kea-dhcp6, kea-ctrl-agent) in network
 # namespaces with perfdhcp traffic, and ddiscope polling it; serves
-# http://127.0.0.1:9547/metrics until Ctrl-C. Needs root.
+# http://127.0.0.1:19547/metrics until Ctrl-C. Needs root.
 demo:
 	bash scripts/demo.sh
 

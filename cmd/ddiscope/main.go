@@ -36,6 +36,12 @@ import (
 	"github.com/ddiscope/ddiscope/cmd/ddiscope/internal/daemon"
 )
 
+// defaultListen is ddiscope's own port. 9547 belongs to kea-exporter and
+// the Stork agent's Kea exporter, so running both during a migration
+// clashed; Prometheus' exporter range 9100-9999 is fully allocated, so the
+// port sits outside it (docs/configuration.md, "Listen port").
+const defaultListen = ":19547"
+
 func main() {
 	// A poll allocates about its reply's size and leaves a snapshot of a
 	// fraction of it: with Go's default GOGC=100 the heap idles at twice the
@@ -56,7 +62,7 @@ func run(args []string) int {
 	bindDir := app.Flag("bind.config-dir", "Where to look for the local named's statistics-channels when no target is given.").Default("/etc/bind").String()
 	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	probeTimeout := app.Flag("probe.timeout", "Timeout of /probe when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.").Default("10s").Duration()
-	webConfig := webflag.AddFlags(app, ":9547")
+	webConfig := webflag.AddFlags(app, defaultListen)
 	logConfig := &promslog.Config{}
 	promslogflag.AddFlags(app, logConfig)
 	app.Version(version.Print("ddiscope"))
