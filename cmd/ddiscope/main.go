@@ -27,13 +27,13 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/ddiscope/ddiscope/catalog"
+	"github.com/ddiscope/ddiscope/cmd/ddiscope/internal/daemon"
 	"github.com/ddiscope/ddiscope/collector"
 	"github.com/ddiscope/ddiscope/collector/bind"
 	"github.com/ddiscope/ddiscope/collector/kea"
 	"github.com/ddiscope/ddiscope/exporters/otlp"
 	promexp "github.com/ddiscope/ddiscope/exporters/prometheus"
 	"github.com/ddiscope/ddiscope/internal/config"
-	"github.com/ddiscope/ddiscope/cmd/ddiscope/internal/daemon"
 )
 
 // defaultListen is ddiscope's own port. 9547 belongs to kea-exporter and
@@ -50,6 +50,7 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
+	stampVersion(debug.ReadBuildInfo())
 	os.Exit(run(os.Args[1:]))
 }
 
