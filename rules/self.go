@@ -168,5 +168,6 @@ func selfGroup(c *Config) Group {
 				Fix:       "Fix the OTLP endpoint, its TLS or headers, or the receiver.",
 			},
 		},
+		reloadAlert(c),
 	}}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -100,7 +101,8 @@ func run(args []string) int {
 
 	// Facts across targets, computed from snapshots by /metrics and the OTLP
 	// push alike.
-	cross := []collector.CrossDeriver{bind.SerialDrift(cat), kea.HAPairs(cat)}
+	reloads := daemon.NewReloads(cat, time.Now())
+	cross := []collector.CrossDeriver{bind.SerialDrift(cat), kea.HAPairs(cat), reloads.Deriver()}
 	otlpCfg, err := otlpConfig(conf.OTLP, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ddiscope:", err)
@@ -120,11 +122,15 @@ func run(args []string) int {
 		}
 	}()
 
+	var reloading sync.Mutex // SIGHUP and POST /-/reload one at a time
 	reload := func() error {
+		reloading.Lock()
+		defer reloading.Unlock()
 		c, err := load()
 		if err == nil {
 			err = d.Apply(ctx, c)
 		}
+		reloads.Record(err, time.Now())
 		if err != nil {
 			log.Error("reload failed; the previous configuration stays in force", "err", err)
 			return err
@@ -165,6 +171,12 @@ func run(args []string) int {
 			return
 		}
 		fmt.Fprintln(w, "Reloaded")
+	})
+	// Without this, the landing page would answer a GET with 200 and a
+	// script polling it would believe it had reloaded.
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "reload is POST /-/reload (or SIGHUP)", http.StatusMethodNotAllowed)
 	})
 	if *metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
