@@ -66,6 +66,16 @@ func TestRealDeclinesAreNotDrift(t *testing.T) {
 		t.Errorf("kea_dhcp4_pool_leases{subnet_id=3, state=declined} sum to %v, want 2", declinedInPools)
 	}
 
+	// Kea's recount at start-up counts declined leases as assigned too: a
+	// restart on the same lease file changes nothing.
+	lab.Stop4(t)
+	lab.Start4(t)
+	if n, _ := lab.Statistic(t, lab.Socket4, "subnet[3].assigned-addresses"); n != 4 {
+		t.Errorf("after a restart, subnet[3].assigned-addresses = %d, want 4 (2 leased + 2 declined)", n)
+	}
+	snap = mustPoll(t, socketPoller(t, cat, "lab", lab.Socket4, Options{Leases: passLeases}))
+	want(t, snap.Samples, "kea_dhcp4_subnet_lease_db_addresses_drift", sub3, 0)
+
 	// A real drift: Kea's statistic reset while the leases stay.
 	if res, text, err := keatest.Result(lab.Command(t, lab.Socket4, "statistic-reset", map[string]any{"name": "subnet[3].assigned-addresses"})); err != nil || res != 0 {
 		t.Fatalf("statistic-reset: %d %s %v", res, text, err)
