@@ -10,10 +10,10 @@ import (
 // addresses, DHCPv6 addresses and DHCPv6 prefixes alike, told apart by the
 // labels daemon ("dhcp4", "dhcp6") and lease_type ("address", "prefix").
 type addressSpace struct {
-	name     string   // CamelCase word in the alert names
-	title    string   // how a description starts naming it
-	record   string   // recorded utilisation
-	parts    []string // metric, daemon, lease_type triples
+	name   string   // CamelCase word in the alert names
+	title  string   // how a description starts naming it
+	record string   // recorded utilisation
+	parts  []string // metric, daemon, lease_type triples
 	// fallback, when set, has one metric per part: its series count where
 	// the part's own metric has no series of the same identity (pool
 	// labels aside), so that one pool is one recorded series whichever
