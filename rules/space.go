@@ -113,10 +113,14 @@ func (s addressSpace) selected(c *Config) string {
 }
 
 func (s addressSpace) scopeNote(c *Config) string {
-	if s.inSharedNetwork && !c.Thresholds.SubnetsInSharedNetworks {
-		return fmt.Sprintf(" %ss inside a shared network are left to the shared network's alerts (Kea leases from any subnet of a shared network); `subnets-in-shared-networks: true` includes them.", strings.ToUpper(s.title[:1])+s.title[1:])
+	note := ""
+	if s.fallback != nil {
+		note = " The number is Kea's pool statistic (Kea 2.4+, per pool-id); Kea 2.2 has none, and there it is ddiscope's lease passes' count of the configured range (`" + s.fallback[0] + "` and its DHCPv6 siblings), as fresh as the last complete pass."
 	}
-	return ""
+	if s.inSharedNetwork && !c.Thresholds.SubnetsInSharedNetworks {
+		note += fmt.Sprintf(" %ss inside a shared network are left to the shared network's alerts (Kea leases from any subnet of a shared network); `subnets-in-shared-networks: true` includes them.", strings.ToUpper(s.title[:1])+s.title[1:])
+	}
+	return note
 }
 
 // alerts returns the scope's warning, critical and exhaustion alerts.
