@@ -77,7 +77,10 @@ type daemonState struct {
 	reasonCount map[keactl.Reason]uint64
 	cmds        *cmdState  // secondary commands: errors, refusals
 	lease       *leasePass // nil until lease passes start
-	ident       *collector.Identity
+	// acc is the last poll's per-subnet statistics, kept for the drift of
+	// the lease database's counts (leasestat.go).
+	acc   *accumulator
+	ident *collector.Identity
 }
 
 // observed is what derivations need to know of a statistic.
@@ -478,6 +481,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 	}
 	match.sig ^= uint64(subnets) << 48
 	acc.emit(snap)
+	ds.acc = acc
 	ds.samples = len(snap.Samples) - first
 	return env, unknown, match, nil
 }
