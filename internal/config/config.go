@@ -28,6 +28,9 @@ type Poll struct {
 	ReconnectWaitTime *time.Duration `yaml:"reconnect-wait-time"`
 	MaxResponseBytes  *int64         `yaml:"max-response-bytes"`
 	ConfigRefresh     *time.Duration `yaml:"config-refresh"`
+	// Mode is ModePoll (default: polled in the background, served by
+	// /metrics and /probe) or ModeProbe (polled only when /probe asks).
+	Mode *string `yaml:"mode"`
 
 	// Kea only.
 	HAHeartbeat         *bool          `yaml:"ha-heartbeat"`           // send ha-heartbeat (a write command on Kea 3.x); default true
@@ -35,6 +38,20 @@ type Poll struct {
 	LeasePageSize       *int           `yaml:"lease-page-size"`        // lease*-get-page "limit"; default 1000
 	LeasePagesPerSecond *float64       `yaml:"lease-pages-per-second"` // cap that protects Kea; default 10
 }
+
+// The values of "mode".
+const (
+	// ModePoll polls the target in the background; /metrics serves the
+	// latest poll and /probe polls it live. The default.
+	ModePoll = "poll"
+	// ModeProbe never polls the target in the background: it is polled only
+	// when /probe asks for it, so that Prometheus servers sharding /probe
+	// across targets are the only load on Kea.
+	ModeProbe = "probe"
+)
+
+// ProbeOnly reports whether effective settings say mode: probe.
+func (p Poll) ProbeOnly() bool { return p.Mode != nil && *p.Mode == ModeProbe }
 
 // Kea is one Kea target: a Control Agent, a daemon's HTTP listener or a
 // daemon's UNIX control socket.
@@ -105,6 +122,8 @@ type File struct {
 	OTLP     OTLP   `yaml:"otlp"`
 
 	Path string `yaml:"-"`
+	// DefaultsLine is where the defaults section starts, for errors.
+	DefaultsLine int `yaml:"-"`
 }
 
 // Load reads and checks a configuration file.
@@ -143,6 +162,9 @@ func Parse(path string, b []byte) (*File, error) {
 	if err := yaml.Unmarshal(b, &root); err == nil && len(root.Content) > 0 {
 		doc := root.Content[0]
 		for i := 0; i+1 < len(doc.Content); i += 2 {
+			if doc.Content[i].Value == "defaults" {
+				f.DefaultsLine = doc.Content[i].Line
+			}
 			for j, n := range doc.Content[i+1].Content {
 				switch doc.Content[i].Value {
 				case "kea":
@@ -168,6 +190,9 @@ func Parse(path string, b []byte) (*File, error) {
 func (f *File) Check() error {
 	seen := map[string]bool{}
 	var errs []error
+	if err := checkMode(f.Defaults.Mode); err != nil {
+		errs = append(errs, fmt.Errorf("%s:%d: defaults: %w", f.Path, f.DefaultsLine, err))
+	}
 	for i := range f.Kea {
 		k := &f.Kea[i]
 		where := fmt.Sprintf("%s:%d: kea target %q", f.Path, k.Line, k.Name)
@@ -183,6 +208,9 @@ func (f *File) Check() error {
 			if d != "dhcp4" && d != "dhcp6" && d != "d2" {
 				errs = append(errs, fmt.Errorf("%s: key \"daemons\": %q is not dhcp4, dhcp6 or d2", where, d))
 			}
+		}
+		if err := checkMode(k.Mode); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 		errs = append(errs, checkPoll(where, k.Effective(f.Defaults))...)
 	}
@@ -207,6 +235,9 @@ func (f *File) Check() error {
 		}
 		if b.ZoneInterval != nil && *b.ZoneInterval <= 0 {
 			errs = append(errs, fmt.Errorf("%s: key \"zone-interval\" must be positive", where))
+		}
+		if err := checkMode(b.Mode); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 		errs = append(errs, checkPoll(where, b.Poll.Effective(f.Defaults))...)
 	}
@@ -237,6 +268,15 @@ func checkCommon(where string, seen map[string]bool, name string, a Access) []er
 		errs = append(errs, fmt.Errorf("%s: keys \"cert-file\" and \"key-file\" go together", where))
 	}
 	return errs
+}
+
+// checkMode validates a "mode" value; the defaults' is checked once, where
+// it is written, not again at every target that inherits it.
+func checkMode(m *string) error {
+	if m == nil || *m == ModePoll || *m == ModeProbe {
+		return nil
+	}
+	return fmt.Errorf("key \"mode\": %q is not %s (background polling, the default) or %s (polled only by /probe)", *m, ModePoll, ModeProbe)
 }
 
 // checkPoll validates effective poll settings.
@@ -322,6 +362,9 @@ func (p Poll) Effective(d Poll) Poll {
 	}
 	if p.ConfigRefresh == nil {
 		p.ConfigRefresh = d.ConfigRefresh
+	}
+	if p.Mode == nil {
+		p.Mode = d.Mode
 	}
 	if p.HAHeartbeat == nil {
 		p.HAHeartbeat = d.HAHeartbeat
