@@ -84,7 +84,7 @@ func benchDaemon(b *testing.B, n int, pools, push bool) {
 	}
 }
 
-func cpuSeconds(b testing.TB, pid int) float64 {
+func cpuSeconds(b *testing.B, pid int) float64 {
 	v, err := procstat.CPUSeconds(pid)
 	if err != nil {
 		b.Fatal(err)
@@ -92,7 +92,7 @@ func cpuSeconds(b testing.TB, pid int) float64 {
 	return v
 }
 
-func vmHWM(b testing.TB, pid int) int {
+func vmHWM(b *testing.B, pid int) int {
 	v, err := procstat.PeakRSSKiB(pid)
 	if err != nil {
 		b.Fatal(err)
