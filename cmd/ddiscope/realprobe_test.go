@@ -163,6 +163,25 @@ func TestProbeCommandsOnRealKea(t *testing.T) {
 	if got := kea.since(); got["config-get"] != 1 {
 		t.Errorf("probe after a reload that changed the target sent %v; want config-get again", got)
 	}
+
+	// mode: poll by reload: polled in the background and on /metrics;
+	// back to mode: probe: off /metrics again.
+	writeFile(t, dir, "ddiscope.yml", strings.Replace(conf("2s"), "mode: probe", "mode: poll", 1))
+	reload()
+	waitFor(t, 15*time.Second, "the target polled in the background", func() bool {
+		v, _ := value(p.metrics(t), "ddiscope_target_up", map[string]string{"server": "probed"})
+		return v == 1
+	})
+	writeFile(t, dir, "ddiscope.yml", conf("2s"))
+	reload()
+	if _, found := value(p.metrics(t), "ddiscope_target_up", map[string]string{"server": "probed"}); found {
+		t.Error("/metrics still reports the target after a reload made it mode: probe")
+	}
+	kea.since()
+	time.Sleep(3500 * time.Millisecond)
+	if got := kea.since(); len(got) != 0 {
+		t.Errorf("after the reload to mode: probe Kea received %v; want nothing", got)
+	}
 }
 
 // TestProbeOfPolledTargetOnRealKea: a target polled in the background is
