@@ -29,6 +29,9 @@ type Poll struct {
 	ReconnectWaitTime *time.Duration `yaml:"reconnect-wait-time"`
 	MaxResponseBytes  *int64         `yaml:"max-response-bytes"`
 	ConfigRefresh     *time.Duration `yaml:"config-refresh"`
+	// Mode is ModePoll (default: polled in the background, served by
+	// /metrics and /probe) or ModeProbe (polled only when /probe asks).
+	Mode *string `yaml:"mode"`
 
 	// Kea only.
 	HAHeartbeat         *bool          `yaml:"ha-heartbeat"`           // send ha-heartbeat (a write command on Kea 3.x); default true
@@ -36,6 +39,20 @@ type Poll struct {
 	LeasePageSize       *int           `yaml:"lease-page-size"`        // lease*-get-page "limit"; default 1000
 	LeasePagesPerSecond *float64       `yaml:"lease-pages-per-second"` // cap that protects Kea; default 10
 }
+
+// The values of "mode".
+const (
+	// ModePoll polls the target in the background; /metrics serves the
+	// latest poll and /probe polls it live. The default.
+	ModePoll = "poll"
+	// ModeProbe never polls the target in the background: it is polled only
+	// when /probe asks for it, so that Prometheus servers sharding /probe
+	// across targets are the only load on Kea.
+	ModeProbe = "probe"
+)
+
+// ProbeOnly reports whether effective settings say mode: probe.
+func (p Poll) ProbeOnly() bool { return p.Mode != nil && *p.Mode == ModeProbe }
 
 // Kea is one Kea target: a Control Agent, a daemon's HTTP listener or a
 // daemon's UNIX control socket.
@@ -204,6 +221,9 @@ func keyLines(n *yaml.Node) map[string]int {
 func (f *File) Check() error {
 	seen := map[string]string{} // target name → where it was first given
 	var errs []error
+	if err := checkMode(f.Defaults.Mode); err != nil {
+		errs = append(errs, fmt.Errorf("%s:%d: defaults: %w", f.Path, f.defaultKeys["mode"], err))
+	}
 	for i := range f.Kea {
 		k := &f.Kea[i]
 		at := f.place("kea", k.Name, k.Origin)
@@ -219,6 +239,9 @@ func (f *File) Check() error {
 			if d != "dhcp4" && d != "dhcp6" && d != "d2" {
 				errs = append(errs, fmt.Errorf("%s: key \"daemons\": %q is not dhcp4, dhcp6 or d2", at("daemons"), d))
 			}
+		}
+		if err := checkMode(k.Mode); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", at("mode"), err))
 		}
 		errs = append(errs, checkPoll(at, k.Effective(f.Defaults))...)
 	}
@@ -244,6 +267,9 @@ func (f *File) Check() error {
 		}
 		if b.ZoneInterval != nil && *b.ZoneInterval <= 0 {
 			errs = append(errs, fmt.Errorf("%s: key \"zone-interval\" must be positive", at("zone-interval")))
+		}
+		if err := checkMode(b.Mode); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", at("mode"), err))
 		}
 		errs = append(errs, checkPoll(at, b.Poll.Effective(f.Defaults))...)
 	}
@@ -311,6 +337,15 @@ func checkCommon(at func(...string) string, seen map[string]string, name, origin
 		errs = append(errs, fmt.Errorf("%s: keys \"cert-file\" and \"key-file\" go together", at("cert-file", "key-file")))
 	}
 	return errs
+}
+
+// checkMode validates a "mode" value; the defaults' is checked once, where
+// it is written, not again at every target that inherits it.
+func checkMode(m *string) error {
+	if m == nil || *m == ModePoll || *m == ModeProbe {
+		return nil
+	}
+	return fmt.Errorf("key \"mode\": %q is not %s (background polling, the default) or %s (polled only by /probe)", *m, ModePoll, ModeProbe)
 }
 
 // checkPoll validates effective poll settings.
@@ -396,6 +431,9 @@ func (p Poll) Effective(d Poll) Poll {
 	}
 	if p.ConfigRefresh == nil {
 		p.ConfigRefresh = d.ConfigRefresh
+	}
+	if p.Mode == nil {
+		p.Mode = d.Mode
 	}
 	if p.HAHeartbeat == nil {
 		p.HAHeartbeat = d.HAHeartbeat
