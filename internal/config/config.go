@@ -12,9 +12,11 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/ddiscope/ddiscope/internal/keactl"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -36,18 +38,24 @@ type Poll struct {
 	LeasePagesPerSecond *float64       `yaml:"lease-pages-per-second"` // cap that protects Kea; default 10
 }
 
-// Kea is one Kea target: a Control Agent, a daemon's HTTP listener or a
-// daemon's UNIX control socket.
-type Kea struct {
+// KeaTarget is how to reach one Kea target (a Control Agent, a daemon's
+// HTTP listener or a daemon's UNIX control socket): the part of a target
+// that ddiscope and the config editor both read, with one syntax.
+type KeaTarget struct {
 	Name    string   `yaml:"name"`
 	URL     string   `yaml:"url"`
 	Daemons []string `yaml:"daemons"`
 
 	Access `yaml:",inline"`
 
-	Poll `yaml:",inline"`
-
 	Line int `yaml:"-"` // where the target starts in the file, for errors
+}
+
+// Kea is one Kea target of ddiscope's file: where it is and how to poll it.
+type Kea struct {
+	KeaTarget `yaml:",inline"`
+
+	Poll `yaml:",inline"`
 }
 
 // Access is how ddiscope authenticates to a target and verifies it: the
@@ -118,12 +126,13 @@ func Load(path string) (*File, error) {
 
 var fieldNotFound = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
 
-// Parse reads a configuration from b; path names it in errors.
-func Parse(path string, b []byte) (*File, error) {
-	f := &File{Path: path}
+// DecodeStrict decodes YAML b into v, failing on unknown keys; errors name
+// the file (path), line and key. Every configuration file of the project
+// reads this way.
+func DecodeStrict(path string, b []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(f); err != nil && !errors.Is(err, io.EOF) {
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			msgs := make([]string, 0, len(te.Errors))
@@ -133,9 +142,18 @@ func Parse(path string, b []byte) (*File, error) {
 				}
 				msgs = append(msgs, fmt.Sprintf("%s:%s", path, strings.TrimPrefix(e, "line ")))
 			}
-			return nil, fmt.Errorf("config file %s", strings.Join(msgs, "; "))
+			return fmt.Errorf("config file %s", strings.Join(msgs, "; "))
 		}
-		return nil, fmt.Errorf("config file %s: %w", path, err)
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// Parse reads a configuration from b; path names it in errors.
+func Parse(path string, b []byte) (*File, error) {
+	f := &File{Path: path}
+	if err := DecodeStrict(path, b, f); err != nil {
+		return nil, err
 	}
 	// A second pass over the node tree finds each target's line for the
 	// checks below, which the struct decode does not keep.
@@ -175,15 +193,7 @@ func (f *File) Check() error {
 			errs = append(errs, fmt.Errorf("%s:%d: kea target #%d: key \"name\" is missing", f.Path, k.Line, i+1))
 			continue
 		}
-		errs = append(errs, checkCommon(where, seen, k.Name, k.Access)...)
-		if err := CheckURL(k.URL); err != nil {
-			errs = append(errs, fmt.Errorf("%s: key \"url\": %w", where, err))
-		}
-		for _, d := range k.Daemons {
-			if d != "dhcp4" && d != "dhcp6" && d != "d2" {
-				errs = append(errs, fmt.Errorf("%s: key \"daemons\": %q is not dhcp4, dhcp6 or d2", where, d))
-			}
-		}
+		errs = append(errs, k.KeaTarget.Check(where, seen)...)
 		errs = append(errs, checkPoll(where, k.Effective(f.Defaults))...)
 	}
 	for i := range f.Bind {
@@ -222,6 +232,41 @@ func (f *File) Check() error {
 	return errors.Join(errs...)
 }
 
+// Check validates a Kea target (where names it in errors; seen holds the
+// names already used): a unique name, a usable URL, known daemons, and auth
+// and TLS keys that make sense together.
+func (k KeaTarget) Check(where string, seen map[string]bool) []error {
+	errs := checkCommon(where, seen, k.Name, k.Access)
+	if err := CheckURL(k.URL); err != nil {
+		errs = append(errs, fmt.Errorf("%s: key \"url\": %w", where, err))
+	}
+	for _, d := range k.Daemons {
+		if d != "dhcp4" && d != "dhcp6" && d != "d2" {
+			errs = append(errs, fmt.Errorf("%s: key \"daemons\": %q is not dhcp4, dhcp6 or d2", where, d))
+		}
+	}
+	return errs
+}
+
+// ClientOptions are the Kea control client's options for this target;
+// zero timeout and maxBytes take the client's defaults.
+func (k KeaTarget) ClientOptions(timeout time.Duration, maxBytes int64) keactl.Options {
+	return keactl.Options{Name: k.Name, URL: k.URL, Timeout: timeout, MaxResponseBytes: maxBytes,
+		Username: k.User, Password: k.Password, PasswordFile: k.PasswordFile,
+		CAFile: k.TrustAnchor, CertFile: k.CertFile, KeyFile: k.KeyFile, ServerName: k.ServerName, InsecureSkipVerify: k.InsecureSkipVerify}
+}
+
+// OnFailModes are the values of "on-fail", Kea's own database vocabulary.
+var OnFailModes = []string{"stop-retry-exit", "serve-retry-exit", "serve-retry-continue"}
+
+// CheckOnFail validates an "on-fail" value.
+func CheckOnFail(s string) error {
+	if !slices.Contains(OnFailModes, s) {
+		return fmt.Errorf("key \"on-fail\": %q is not stop-retry-exit, serve-retry-exit or serve-retry-continue", s)
+	}
+	return nil
+}
+
 // checkCommon checks what every target has: a unique name, and auth and TLS
 // keys that make sense together.
 func checkCommon(where string, seen map[string]bool, name string, a Access) []error {
@@ -243,10 +288,8 @@ func checkCommon(where string, seen map[string]bool, name string, a Access) []er
 func checkPoll(where string, p Poll) []error {
 	var errs []error
 	if p.OnFail != nil {
-		switch *p.OnFail {
-		case "stop-retry-exit", "serve-retry-exit", "serve-retry-continue":
-		default:
-			errs = append(errs, fmt.Errorf("%s: key \"on-fail\": %q is not stop-retry-exit, serve-retry-exit or serve-retry-continue", where, *p.OnFail))
+		if err := CheckOnFail(*p.OnFail); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 	}
 	if p.Interval != nil && *p.Interval <= 0 || p.Timeout != nil && *p.Timeout <= 0 {
@@ -356,5 +399,5 @@ func ParseTargetFlag(s string) (Kea, error) {
 	if err := CheckURL(u); err != nil {
 		return Kea{}, fmt.Errorf("--kea.target %q: %w", s, err)
 	}
-	return Kea{Name: name, URL: u}, nil
+	return Kea{KeaTarget: KeaTarget{Name: name, URL: u}}, nil
 }
