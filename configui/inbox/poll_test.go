@@ -18,7 +18,10 @@ type memSink struct {
 	resolved int64
 }
 
-func (m *memSink) SaveAlerts(_ context.Context, as []Alert) error { m.saved = append(m.saved, as...); return nil }
+func (m *memSink) SaveAlerts(_ context.Context, as []Alert) error {
+	m.saved = append(m.saved, as...)
+	return nil
+}
 func (m *memSink) ResolveMissing(_ context.Context, fps []string) (int64, error) {
 	m.firing = fps
 	return m.resolved, nil
