@@ -62,7 +62,7 @@ func alertPage(a inbox.Alert) string {
 	switch {
 	case l["server"] == "":
 		return ""
-	case l["daemon"] != "" && l["subnet_id"] != "" && l["pool_id"] != "" && l["pd_pool"] == "true":
+	case l["daemon"] != "" && l["subnet_id"] != "" && l["pool_id"] != "" && l["lease_type"] == "prefix":
 		return links.ConfigUIURL(rules.ConfigUIPDPool, l)
 	case l["daemon"] != "" && l["subnet_id"] != "" && l["pool_id"] != "":
 		return links.ConfigUIURL(rules.ConfigUIPool, l)
