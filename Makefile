@@ -13,6 +13,7 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ddiscope ./cmd/ddiscope
 	$(GO) build -o $(BIN)/ddiscope-gen ./cmd/ddiscope-gen
+	$(GO) build -o $(BIN)/ddiscope-configui ./cmd/ddiscope-configui
 
 # Every test. Packages run one at a time (-p 1) because the real-Kea
 # tests each start daemons and network namespaces.
@@ -24,7 +25,7 @@ test:
 # steadier numbers.
 BENCHTIME ?= 5x
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/ ./configui/web/
 
 generate:
 	$(GO) run ./cmd/ddiscope-gen -out.dir .

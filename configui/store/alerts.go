@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -78,19 +79,35 @@ func (s *Store) Alerts(ctx context.Context, q AlertQuery) ([]inbox.Alert, int, e
 	return as, total, s.check(err)
 }
 
-// Firing returns the firing alerts of one server, newest first, for the
-// page of that server or of one of its subnets, pools or networks.
-func (s *Store) Firing(ctx context.Context, server string) ([]inbox.Alert, error) {
+// Firing returns the firing alerts that belong on a page (see
+// inbox.Matches), newest first: the page's server, and for each other
+// identity label of the page, alerts that carry the same value or none.
+// The label names are fixed; only values are parameters.
+func (s *Store) Firing(ctx context.Context, page inbox.PageLabels) ([]inbox.Alert, error) {
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, source, updated_at
-		FROM alerts WHERE status = 'firing' AND server = $1 ORDER BY updated_at DESC, starts_at DESC LIMIT 10000`, server)
+	q := `SELECT fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, source, updated_at
+		FROM alerts WHERE status = 'firing' AND server = $1`
+	args := []any{page["server"]}
+	for _, l := range []string{"daemon", "subnet_id", "pool_id", "shared_network"} {
+		if v, ok := page[l]; ok {
+			args = append(args, v)
+			q += fmt.Sprintf(" AND (labels->>'%s' IS NULL OR labels->>'%s' = $%d)", l, l, len(args))
+		}
+	}
+	if _, ok := page["shared_network"]; ok {
+		q += " AND (labels ? 'shared_network' OR NOT labels ? 'subnet_id')"
+	}
+	rows, err := s.pool.Query(ctx, q+` ORDER BY updated_at DESC, starts_at DESC LIMIT 1000`, args...)
 	if err != nil {
 		return nil, s.check(err)
 	}
 	as, err := scanAlerts(rows)
-	return as, s.check(err)
+	if err != nil {
+		return nil, s.check(err)
+	}
+	return inbox.Filter(page, as), nil
 }
 
 func scanAlerts(rows pgx.Rows) ([]inbox.Alert, error) {

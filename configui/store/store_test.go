@@ -113,7 +113,7 @@ func TestStore(t *testing.T) {
 		if all[0].Fingerprint != "aa01" || all[0].Status != "resolved" || !all[0].EndsAt.Equal(a.EndsAt) {
 			t.Fatalf("newest first, resolved: %+v", all[0])
 		}
-		f, err := s.Firing(ctx, "kea2")
+		f, err := s.Firing(ctx, inbox.PageLabels{"server": "kea2"})
 		if err != nil || len(f) != 1 || f[0].Labels["alertname"] != "Y" {
 			t.Fatalf("firing kea2: %+v %v", f, err)
 		}
@@ -121,7 +121,7 @@ func TestStore(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Fatalf("resolve missing: %d %v", n, err)
 		}
-		if f, _ := s.Firing(ctx, "kea2"); len(f) != 0 {
+		if f, _ := s.Firing(ctx, inbox.PageLabels{"server": "kea2"}); len(f) != 0 {
 			t.Fatalf("still firing: %+v", f)
 		}
 	})

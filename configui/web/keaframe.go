@@ -66,7 +66,7 @@ func (s *Server) pageLabels(w http.ResponseWriter, r *http.Request, names ...str
 // read from the inbox; while the database is away the page still renders.
 func (s *Server) keaPage(w http.ResponseWriter, r *http.Request, kind, title string, k config.Kea, l inbox.PageLabels) {
 	d := keaData{Kind: kind, Server: k, Labels: l, KeaNotice: keaNotice}
-	as, err := s.store.Firing(r.Context(), k.Name)
+	as, err := s.store.Firing(r.Context(), l)
 	switch {
 	case errors.Is(err, store.ErrUnavailable):
 		d.AlertsErr = "The alert inbox is unavailable while the database is away."
@@ -74,7 +74,7 @@ func (s *Server) keaPage(w http.ResponseWriter, r *http.Request, kind, title str
 		s.log.Error("reading alerts for a page", "err", err)
 		d.AlertsErr = "The alerts could not be read."
 	default:
-		d.Alerts = inbox.Filter(l, as)
+		d.Alerts = as
 	}
 	s.render(w, r, http.StatusOK, "kea", page{Title: title, Crumbs: crumbs(l), Data: d})
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/ddiscope/ddiscope/configui/config"
+	"github.com/ddiscope/ddiscope/configui/inbox"
 )
 
 type serverRow struct {
@@ -16,7 +17,7 @@ func (s *Server) servers(w http.ResponseWriter, r *http.Request) {
 	rows := make([]serverRow, 0, len(s.cfg.Kea))
 	for _, k := range s.cfg.Kea {
 		row := serverRow{Kea: k, Firing: -1}
-		if as, err := s.store.Firing(r.Context(), k.Name); err == nil {
+		if as, err := s.store.Firing(r.Context(), inbox.PageLabels{"server": k.Name}); err == nil {
 			row.Firing = len(as)
 		}
 		rows = append(rows, row)
