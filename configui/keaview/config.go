@@ -367,7 +367,7 @@ func newSubnet(rs *rawSubnet, sn *SharedNetworkConfig, parents []*level, snRelay
 		ClientClass: rs.ClientClass, RequireClasses: append(rs.RequireClasses, rs.Additional...),
 		UserContext: compact(rs.UserContext), Lifetimes: effectiveLifetimes(levels), Options: effectiveOptions(levels),
 		Relay: rs.Relay.list(), addrSize: new(big.Int), pdSize: new(big.Int),
-		idText: strconv.FormatInt(rs.ID, 10), lowerPrefix: strings.ToLower(p.String())}
+		idText: strconv.FormatInt(rs.ID, 10), lowerPrefix: strings.ToLower(p.String()), prefix: p.Masked()}
 	if sn != nil {
 		sc.SharedNetwork = sn.Name
 		if sc.Relay == nil {

@@ -3,6 +3,7 @@ package keaview
 import (
 	"errors"
 	"math/big"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -167,6 +168,7 @@ type SubnetConfig struct {
 	addrSize, pdSize *big.Int // totals of the pools, from the ranges
 	idText           string
 	lowerPrefix      string
+	prefix           netip.Prefix
 }
 
 // SharedNetworkConfig is a shared network as configured.
