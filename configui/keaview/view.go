@@ -56,11 +56,16 @@ type target struct {
 
 // daemonCache holds one daemon's parsed configuration between page views.
 type daemonCache struct {
-	mu         sync.Mutex // one check or load at a time; others wait for its result
-	cfg        *daemonConfig
-	noHash     bool      // Kea answered config-hash-get with result 2 (Kea 2.2)
-	checked    time.Time // last check or load
-	reloadedAt time.Time // Kea 2.2: now - status-get "reload" at the last load
+	mu      sync.Mutex // one check or load at a time; others wait for its result
+	cfg     *daemonConfig
+	noHash  bool      // Kea answered config-hash-get with result 2 (Kea 2.2)
+	checked time.Time // last check or load
+	// Kea 2.2: status-get's "reload" (whole seconds since the configuration
+	// was loaded) at the last check, and when it was read.
+	reload     int64
+	reloadAt   time.Time
+	reloadSeen bool
+	stale      bool // Invalidate was called
 	version    string
 }
 
@@ -120,7 +125,7 @@ func (t *target) service(daemon string) string {
 // detect finds out, once, whether the target is a Control Agent or a
 // daemon and which DHCP daemons it has: config-get without "service"
 // answers both (the agent returns its control sockets; a daemon its own
-// configuration, kept as the first cached one).
+// configuration).
 func (v *View) detect(ctx context.Context, t *target) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -149,12 +154,9 @@ func (v *View) detect(ctx context.Context, t *target) error {
 		if t.client.IsSocket() {
 			t.transport = "unix"
 		}
-		cfg, err := buildConfig(d, &args, v.opts.Now())
-		if err != nil {
-			return &keactl.Error{Target: t.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: err}
-		}
-		dc := &daemonCache{cfg: cfg, checked: v.opts.Now(), noHash: cfg.hash == ""}
-		t.daemons[d] = dc
+		// Its configuration is read again by the first view, after
+		// status-get, so that a change in between is never missed.
+		t.daemons[d] = &daemonCache{}
 	default:
 		return &keactl.Error{Target: t.name, Command: "config-get", Reason: keactl.ReasonMalformed,
 			Err: errors.New("neither a Control Agent nor a DHCPv4 or DHCPv6 daemon answered")}
@@ -192,11 +194,11 @@ func (v *View) config(ctx context.Context, t *target, daemon string, dc *daemonC
 	dc.mu.Lock()
 	defer dc.mu.Unlock()
 	now := v.opts.Now()
-	if dc.cfg != nil && now.Sub(dc.checked) < v.opts.HashCheckEvery {
+	if dc.cfg != nil && !dc.stale && now.Sub(dc.checked) < v.opts.HashCheckEvery {
 		return dc.cfg, nil
 	}
 	svc := t.service(daemon)
-	reload := dc.cfg == nil
+	reload := dc.cfg == nil || dc.stale
 	if !reload && !dc.noHash {
 		resp, err := t.client.Call(ctx, "config-hash-get", svc, nil)
 		var ke *keactl.Error
@@ -215,14 +217,24 @@ func (v *View) config(ctx context.Context, t *target, daemon string, dc *daemonC
 			reload = h.Hash != dc.cfg.hash
 		}
 	}
-	var reloadedAt time.Time
-	if dc.noHash {
-		at, err := v.reloadedAt(ctx, t, svc)
+	if dc.noHash || dc.cfg == nil {
+		// Kea 2.2 (and any first load, before the hash is known): status-get
+		// says how many whole seconds ago the configuration was loaded.
+		// Without a reload it grows with the clock, so a value lower than
+		// the last one plus the time since, less the second lost to
+		// rounding, means config-set or config-reload. Asked before
+		// config-get, so a change in between is seen next time.
+		st, err := v.status(ctx, t, svc)
 		if err != nil {
 			return nil, err
 		}
-		reloadedAt = at
-		if dc.cfg != nil && (absDuration(at.Sub(dc.reloadedAt)) > 2*time.Second || now.Sub(dc.cfg.read) >= v.opts.ConfigTTL) {
+		if st.Reload != nil {
+			if dc.cfg != nil && dc.reloadSeen && float64(*st.Reload) < float64(dc.reload)+now.Sub(dc.reloadAt).Seconds()-1 {
+				reload = true
+			}
+			dc.reload, dc.reloadAt, dc.reloadSeen = *st.Reload, now, true
+		}
+		if dc.cfg != nil && now.Sub(dc.cfg.read) >= v.opts.ConfigTTL {
 			reload = true
 		}
 	}
@@ -235,42 +247,34 @@ func (v *View) config(ctx context.Context, t *target, daemon string, dc *daemonC
 		if err != nil {
 			return nil, &keactl.Error{Target: t.name, Command: "config-get", Service: svc, Reason: keactl.ReasonMalformed, Err: err}
 		}
-		if cfg.hash == "" && !dc.noHash {
-			// Kea 2.2: no hash in config-get, no config-hash-get. Take the
-			// reload time now (a change in between is caught by ConfigTTL).
-			dc.noHash = true
-			if reloadedAt, err = v.reloadedAt(ctx, t, svc); err != nil {
-				return nil, err
-			}
-		}
+		dc.noHash = cfg.hash == "" // Kea 2.2: no hash in config-get and no config-hash-get
 		if dc.cfg != nil {
 			v.log.Info("kea configuration changed", "server", t.name, "daemon", daemon, "subnets", len(cfg.subnets))
 		}
-		dc.cfg = cfg
+		dc.cfg, dc.stale = cfg, false
 		dc.version = ""
-		dc.reloadedAt = reloadedAt
 	}
 	dc.checked = now
 	return dc.cfg, nil
 }
 
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
+// Invalidate drops a daemon's cached configuration ("" for every daemon of
+// the server), so that the next view reads config-get: for the editor,
+// after it changed the configuration itself.
+func (v *View) Invalidate(server, daemon string) {
+	t, ok := v.targets[server]
+	if !ok {
+		return
 	}
-	return d
-}
-
-// reloadedAt asks status-get when the configuration was last loaded.
-func (v *View) reloadedAt(ctx context.Context, t *target, svc string) (time.Time, error) {
-	st, err := v.status(ctx, t, svc)
-	if err != nil {
-		return time.Time{}, err
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for name, dc := range t.daemons {
+		if daemon == "" || name == daemon {
+			dc.mu.Lock()
+			dc.stale = true
+			dc.mu.Unlock()
+		}
 	}
-	if st.Reload == nil {
-		return time.Time{}, &keactl.Error{Target: t.name, Command: "status-get", Service: svc, Reason: keactl.ReasonMalformed, Err: errors.New(`no "reload" in the reply`)}
-	}
-	return v.opts.Now().Add(-time.Duration(*st.Reload) * time.Second), nil
 }
 
 // version returns the daemon's version, read once per configuration.
