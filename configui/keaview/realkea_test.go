@@ -96,8 +96,15 @@ func TestRealKea22(t *testing.T) {
 		if d := kea.Daemons[0]; d.Name != "dhcp4" || d.Subnets != 4 || d.SharedNetworks != 1 || d.HA != nil {
 			t.Errorf("dhcp4: %+v", d)
 		}
-		if d := kea.Daemons[1]; d.Name != "dhcp6" || d.Subnets != 3 || d.Uptime <= 0 {
+		if d := kea.Daemons[1]; d.Name != "dhcp6" || d.Subnets != 3 || d.SharedNetworks != 0 || d.Pools != 5 {
 			t.Errorf("dhcp6: %+v", d)
+		}
+		var st struct {
+			Arguments struct{ Uptime int64 } `json:"arguments"`
+		}
+		json.Unmarshal(lab.Command(t, lab.Socket6, "status-get", nil), &st)
+		if got := int64(kea.Daemons[1].Uptime / time.Second); got > st.Arguments.Uptime || got < st.Arguments.Uptime-1 {
+			t.Errorf("dhcp6 uptime %ds, Kea says %ds", got, st.Arguments.Uptime)
 		}
 		if sock.Err != nil || sock.Transport != "unix" || len(sock.Daemons) != 1 || sock.Daemons[0].Name != "dhcp6" || !sock.Daemons[0].Up {
 			t.Errorf("socket: %+v", sock)
