@@ -24,7 +24,7 @@ test:
 # steadier numbers.
 BENCHTIME ?= 5x
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/ ./configui/keaview/
 
 generate:
 	$(GO) run ./cmd/ddiscope-gen -out.dir .

@@ -15,7 +15,9 @@ import (
 	"github.com/ddiscope/ddiscope/internal/keatest"
 )
 
-func client(t *testing.T, name, url string) *keactl.Client {
+func client(t *testing.T, name, url string) *keactl.Client { return client2(t, name, url) }
+
+func client2(t testing.TB, name, url string) *keactl.Client {
 	t.Helper()
 	c, err := keactl.New(keactl.Options{Name: name, URL: url, Timeout: 5 * time.Second})
 	if err != nil {
