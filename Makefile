@@ -25,7 +25,7 @@ test:
 # steadier numbers.
 BENCHTIME ?= 5x
 bench:
-	$(GO) test -run '^$$$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/ ./configui/keaview/ ./configui/web/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/ ./configui/keaview/ ./configui/web/
 
 generate:
 	$(GO) run ./cmd/ddiscope-gen -out.dir .

@@ -28,8 +28,10 @@ import (
 	"github.com/ddiscope/ddiscope/configui/config"
 	"github.com/ddiscope/ddiscope/configui/form"
 	"github.com/ddiscope/ddiscope/configui/inbox"
+	"github.com/ddiscope/ddiscope/configui/keaview"
 	"github.com/ddiscope/ddiscope/configui/store"
 	"github.com/ddiscope/ddiscope/configui/web"
+	"github.com/ddiscope/ddiscope/internal/keactl"
 )
 
 func main() {
@@ -192,7 +194,12 @@ func serveEditor(ctx context.Context, log *slog.Logger, cfg *config.File, webCon
 		default:
 		}
 	})
-	srv, err := web.New(web.Options{Config: cfg, Store: st, Log: log})
+	view, err := keaView(cfg, log)
+	if err != nil {
+		log.Error("kea", "err", err)
+		return 1
+	}
+	srv, err := web.New(web.Options{Config: cfg, Store: st, Kea: view, Log: log})
 	if err != nil {
 		log.Error("web", "err", err)
 		return 1
@@ -234,6 +241,24 @@ func serveEditor(ctx context.Context, log *slog.Logger, cfg *config.File, webCon
 	defer cancel()
 	hs.Shutdown(sctx)
 	return code
+}
+
+// keaView makes a Kea control client per configured server, with the
+// daemon's own option mapping (config.KeaTarget.ClientOptions).
+func keaView(cfg *config.File, log *slog.Logger) (*keaview.View, error) {
+	var ts []keaview.Target
+	for _, k := range cfg.Kea {
+		var timeout time.Duration
+		if k.Timeout != nil {
+			timeout = *k.Timeout
+		}
+		c, err := keactl.New(k.ClientOptions(timeout, 0))
+		if err != nil {
+			return nil, fmt.Errorf("kea target %q: %w", k.Name, err)
+		}
+		ts = append(ts, keaview.Target{Name: k.Name, Client: c})
+	}
+	return keaview.New(keaview.Options{Targets: ts, Logger: log})
 }
 
 func expireSessions(ctx context.Context, st *store.Store, log *slog.Logger) {

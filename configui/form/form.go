@@ -5,9 +5,7 @@ package form
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -15,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/ddiscope/ddiscope/configui/auth"
+	"github.com/ddiscope/ddiscope/configui/keaview"
 )
 
 // FieldError names the field at fault.
@@ -143,77 +142,67 @@ func ReadInboxFilter(r *http.Request) (InboxFilter, error) {
 	return f, nil
 }
 
-// Lease search kinds.
-const (
-	ByIP       = "ip"
-	ByMAC      = "mac"
-	ByClientID = "client-id"
-	ByDUID     = "duid"
-	ByHostname = "hostname"
-)
-
 // LeaseSearch is the lease search form (GET: searching changes nothing).
+// By is "" (guess from the text) or ip, mac, client-id, duid, hostname;
+// keaview validates and normalises the text.
 type LeaseSearch struct {
-	By    string
-	Query string // normalised: an address, or lower-case hex with colons, or a host name
-	IP    netip.Addr
+	By, Text string
+	Query    keaview.LeaseQuery
 }
 
-var hexRE = regexp.MustCompile(`^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){0,127}$`)
-var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252})\.?$`)
-
-// ReadLeaseSearch reads ?by=&q=. An empty q is no search (Query == "").
+// ReadLeaseSearch reads ?by=&q=. An empty q is no search (Text == "").
 func ReadLeaseSearch(r *http.Request) (LeaseSearch, error) {
 	q := r.URL.Query()
-	f := LeaseSearch{By: q.Get("by"), Query: strings.TrimSpace(q.Get("q"))}
-	if f.By == "" {
-		f.By = ByIP
-	}
-	if f.Query == "" {
-		return f, nil
-	}
-	if len(f.Query) > maxField {
-		return f, fieldErr("q", "longer than %d characters", maxField)
-	}
-	switch f.By {
-	case ByIP:
-		a, err := netip.ParseAddr(f.Query)
-		if err != nil || a.Zone() != "" {
-			return f, fieldErr("q", "%q is not an IPv4 or IPv6 address", f.Query)
-		}
-		f.IP, f.Query = a, a.String()
-	case ByMAC:
-		hw, err := net.ParseMAC(f.Query)
-		if err != nil || len(hw) != 6 {
-			return f, fieldErr("q", "%q is not a MAC address like 02:00:00:00:aa:01", f.Query)
-		}
-		f.Query = hw.String()
-	case ByClientID, ByDUID:
-		if !hexRE.MatchString(f.Query) {
-			return f, fieldErr("q", "%q is not hexadecimal bytes like 01:02:03", f.Query)
-		}
-		f.Query = normaliseHex(f.Query)
-	case ByHostname:
-		if !hostnameRE.MatchString(f.Query) {
-			return f, fieldErr("q", "%q is not a host name", f.Query)
-		}
-		f.Query = strings.ToLower(f.Query)
+	f := LeaseSearch{By: q.Get("by"), Text: strings.TrimSpace(q.Get("q"))}
+	switch keaview.LeaseKind(f.By) {
+	case "", keaview.ByIP, keaview.ByMAC, keaview.ByClientID, keaview.ByDUID, keaview.ByHostname:
 	default:
 		return f, fieldErr("by", "%q is not ip, mac, client-id, duid or hostname", f.By)
 	}
+	if f.Text == "" {
+		return f, nil
+	}
+	if len(f.Text) > maxField {
+		return f, fieldErr("q", "longer than %d characters", maxField)
+	}
+	lq, err := keaview.ParseLeaseQuery(f.By, f.Text)
+	if err != nil {
+		return f, &FieldError{Field: "q", Msg: err.Error()}
+	}
+	f.Query = lq
 	return f, nil
 }
 
-func normaliseHex(s string) string {
-	s = strings.ToLower(strings.NewReplacer(":", "", "-", "").Replace(s))
-	var b strings.Builder
-	for i := 0; i < len(s); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(s[i : i+2])
+// SubnetFilter is the subnet list's query string.
+type SubnetFilter struct {
+	Prefix, SharedNetwork string
+	ID                    int64
+	AlertingOnly          bool
+	Page                  int
+}
+
+// ReadSubnetFilter reads ?prefix=&id=&shared_network=&alerting=&page=.
+func ReadSubnetFilter(r *http.Request) (SubnetFilter, error) {
+	q := r.URL.Query()
+	f := SubnetFilter{Prefix: strings.TrimSpace(q.Get("prefix")), SharedNetwork: q.Get("shared_network"), AlertingOnly: q.Get("alerting") == "1", Page: 1}
+	if len(f.Prefix) > maxField || len(f.SharedNetwork) > maxField {
+		return f, fieldErr("prefix", "longer than %d characters", maxField)
 	}
-	return b.String()
+	if v := q.Get("id"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 {
+			return f, fieldErr("id", "%q is not a subnet ID", v)
+		}
+		f.ID = int64(n)
+	}
+	if p := q.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 1_000_000 {
+			return f, fieldErr("page", "%q is not a page number", p)
+		}
+		f.Page = n
+	}
+	return f, nil
 }
 
 // AsFieldError returns the FieldError in err, if any.

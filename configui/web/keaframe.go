@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -8,24 +9,24 @@ import (
 
 	"github.com/ddiscope/ddiscope/configui/config"
 	"github.com/ddiscope/ddiscope/configui/inbox"
+	"github.com/ddiscope/ddiscope/configui/keaview"
 	"github.com/ddiscope/ddiscope/configui/store"
 	"github.com/ddiscope/ddiscope/rules"
 )
 
 // keaData is the frame every Kea page shares: which server and object it
-// is about, and the firing alerts whose labels match it.
+// is about, what Kea says about it (View, from keaview), and the firing
+// alerts whose labels match it.
 type keaData struct {
 	Kind      string // server, ha, subnets, subnet, pool, pd-pool, shared-network
 	Server    config.Kea
 	Labels    inbox.PageLabels
 	Alerts    []inbox.Alert
 	AlertsErr string
-	// KeaNotice says why live Kea data is missing from the page.
-	KeaNotice string
+	View      any    // the keaview model of the page
+	KeaErr    string // why Kea's part is missing
+	Extra     any    // page-specific (the subnet list's filter and alerts)
 }
-
-// keaNotice is shown until the live Kea view (configui/keaview) is wired.
-const keaNotice = "Live Kea data (state, subnets, utilisation, leases) is not part of this build yet."
 
 // pageLabels reads and checks the path's labels: the server must be
 // configured, the daemon dhcp4 or dhcp6, IDs numbers. ok is false after a
@@ -62,10 +63,37 @@ func (s *Server) pageLabels(w http.ResponseWriter, r *http.Request, names ...str
 	return k, l, true
 }
 
-// keaPage renders the frame of a Kea page with its alerts. The alerts are
-// read from the inbox; while the database is away the page still renders.
-func (s *Server) keaPage(w http.ResponseWriter, r *http.Request, kind, title string, k config.Kea, l inbox.PageLabels) {
-	d := keaData{Kind: kind, Server: k, Labels: l, KeaNotice: keaNotice}
+func id(l inbox.PageLabels, name string) int64 {
+	n, _ := strconv.ParseInt(l[name], 10, 64)
+	return n
+}
+
+// keaPage renders a Kea page: load reads Kea through keaview, the alerts
+// come from the inbox. Either may fail without the other: while the
+// database is away the page still shows Kea, and while Kea is unreachable
+// it still shows the alerts (often about exactly that). An object Kea does
+// not have is a 404.
+func (s *Server) keaPage(w http.ResponseWriter, r *http.Request, kind, title string, k config.Kea, l inbox.PageLabels, load func(context.Context, *keaview.View) (any, error), extra ...any) {
+	d := keaData{Kind: kind, Server: k, Labels: l}
+	if len(extra) > 0 {
+		d.Extra = extra[0]
+	}
+	status := http.StatusOK
+	if s.kea == nil {
+		d.KeaErr = "The editor has no Kea view configured."
+	} else {
+		v, err := load(r.Context(), s.kea)
+		switch {
+		case errors.Is(err, keaview.ErrNotFound):
+			s.fail(w, r, nil, http.StatusNotFound, err.Error())
+			return
+		case err != nil:
+			d.KeaErr = "Kea could not be read: " + err.Error()
+			status = http.StatusBadGateway
+		default:
+			d.View = v
+		}
+	}
 	as, err := s.store.Firing(r.Context(), l)
 	switch {
 	case errors.Is(err, store.ErrUnavailable):
@@ -73,10 +101,17 @@ func (s *Server) keaPage(w http.ResponseWriter, r *http.Request, kind, title str
 	case err != nil:
 		s.log.Error("reading alerts for a page", "err", err)
 		d.AlertsErr = "The alerts could not be read."
+	case kind == "subnets":
+		// A subnet's alerts are on its row; here only the daemon's own.
+		for _, a := range as {
+			if a.Labels["subnet_id"] == "" {
+				d.Alerts = append(d.Alerts, a)
+			}
+		}
 	default:
 		d.Alerts = as
 	}
-	s.render(w, r, http.StatusOK, "kea", page{Title: title, Crumbs: crumbs(l), Data: d})
+	s.render(w, r, status, "kea", page{Title: title, Crumbs: crumbs(l), Data: d})
 }
 
 // crumbs is the trail from the server list down to the page.

@@ -16,11 +16,15 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ddiscope/ddiscope/configui/config"
+	"github.com/ddiscope/ddiscope/configui/inbox"
+	"github.com/ddiscope/ddiscope/configui/keaview"
 	"github.com/ddiscope/ddiscope/configui/store"
+	"github.com/ddiscope/ddiscope/rules"
 )
 
 //go:embed templates/*.html
@@ -34,6 +38,8 @@ type Options struct {
 	Config *config.File
 	Store  *store.Store
 	Log    *slog.Logger
+	// Kea reads the Kea pages' data; nil leaves them with alerts only.
+	Kea *keaview.View
 	// SessionKey signs session cookies and CSRF tokens; at least 32 bytes.
 	// Empty: read web.session-key-file, or make a random key (sessions then
 	// end when the editor restarts).
@@ -46,6 +52,7 @@ type Options struct {
 type Server struct {
 	cfg       *config.File
 	store     *store.Store
+	kea       *keaview.View
 	log       *slog.Logger
 	key       []byte
 	secure    bool // cookies Secure even on plain HTTP (external-url is https)
@@ -65,7 +72,7 @@ type Server struct {
 // New builds the server and its handler.
 func New(o Options) (*Server, error) {
 	w := o.Config.Web
-	s := &Server{cfg: o.Config, store: o.Store, log: o.Log, key: o.SessionKey, now: o.Now,
+	s := &Server{cfg: o.Config, store: o.Store, kea: o.Kea, log: o.Log, key: o.SessionKey, now: o.Now,
 		maxBody: w.WebhookMaxBytes, proxies: o.Config.TrustedProxies(),
 		sessions: &sessionCache{m: map[string]cachedSession{}}, ssoUsers: &sessionCache{m: map[string]cachedSession{}},
 		loginSlot: make(chan struct{}, 2)}
@@ -135,6 +142,37 @@ func (s *Server) parseTemplates() error {
 		},
 		"ago":      func(t time.Time) string { return ago(s.now(), t) },
 		"pagelink": alertPage,
+		"usage":    usage,
+		"dur":      func(d time.Duration) string { return d.Round(time.Second).String() },
+		"durp": func(d *time.Duration) string {
+			if d == nil {
+				return ""
+			}
+			return d.Round(time.Second).String()
+		},
+		"boolp": func(b *bool) string {
+			if b == nil {
+				return "unknown"
+			}
+			return strconv.FormatBool(*b)
+		},
+		"intp": func(n *int64) string {
+			if n == nil {
+				return ""
+			}
+			return strconv.FormatInt(*n, 10)
+		},
+		"errtext": func(e error) string {
+			if e == nil {
+				return ""
+			}
+			return e.Error()
+		},
+		"link": func(pattern string, l keaview.Labels) string {
+			var links rules.Links
+			return links.ConfigUIURL(pattern, l.Map())
+		},
+		"alertsFor": func(m map[string][]inbox.Alert, id string) []inbox.Alert { return m[id] },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/alerts.html")
 	if err != nil {
@@ -154,6 +192,24 @@ func (s *Server) parseTemplates() error {
 		s.pages[base] = t
 	}
 	return nil
+}
+
+// usage writes "assigned of total (pct)", exact integers.
+func usage(u keaview.Usage) string {
+	switch {
+	case u.Known():
+		s := u.Assigned.String() + " of " + u.Total.String()
+		if p := u.Percent(); p != "" {
+			s += " (" + p + ")"
+		}
+		if u.FromConfig {
+			s += ", total from the configuration"
+		}
+		return s
+	case u.Total != nil:
+		return "size " + u.Total.String() + " (no statistics)"
+	}
+	return "unknown"
 }
 
 func ago(now, t time.Time) string {

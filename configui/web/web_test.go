@@ -17,6 +17,7 @@ import (
 
 	"github.com/ddiscope/ddiscope/configui/auth"
 	"github.com/ddiscope/ddiscope/configui/config"
+	"github.com/ddiscope/ddiscope/configui/keaview"
 	"github.com/ddiscope/ddiscope/configui/store"
 	"github.com/ddiscope/ddiscope/internal/pgtest"
 )
@@ -39,16 +40,23 @@ var passwords = map[string]string{"ada": "admin-password-1", "otto": "operator-p
 
 func newEditor(t *testing.T, pg *pgtest.Server, extra string) *editor {
 	t.Helper()
-	dir := t.TempDir()
-	tok := filepath.Join(dir, "token")
-	os.WriteFile(tok, []byte(webhookToken+"\n"), 0o600)
-	yml := `
-kea:
+	return newEditorKea(t, pg, `
   - name: kea1
     url: http://127.0.0.1:1/
     daemons: [dhcp4, dhcp6]
   - name: kea2
     url: unix:///run/kea/kea4.sock
+`, extra, nil)
+}
+
+// newEditorKea is newEditor with its own kea: list and Kea view.
+func newEditorKea(t *testing.T, pg *pgtest.Server, keaYAML, extra string, view *keaview.View) *editor {
+	t.Helper()
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	os.WriteFile(tok, []byte(webhookToken+"\n"), 0o600)
+	yml := `
+kea:` + keaYAML + `
 database:
   name: x
 web:
@@ -74,7 +82,7 @@ web:
 			t.Fatal(err)
 		}
 	}
-	srv, err := New(Options{Config: cfg, Store: st, Log: quiet, SessionKey: []byte("0123456789abcdef0123456789abcdef")})
+	srv, err := New(Options{Config: cfg, Store: st, Kea: view, Log: quiet, SessionKey: []byte("0123456789abcdef0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}
