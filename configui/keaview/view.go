@@ -374,3 +374,41 @@ func (v *View) statOne(ctx context.Context, t *target, svc, name string) (*big.I
 	}
 	return n, nil
 }
+
+// Warm reads every server's daemons and configurations at once, so that the
+// first page view does not pay for config-get (seconds at 10,000 subnets
+// through Kea 2.2's Control Agent). The editor calls it at start; failures
+// are returned joined and leave the cache cold for those daemons only.
+func (v *View) Warm(ctx context.Context) error {
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for _, name := range v.order {
+		t := v.targets[name]
+		wg.Go(func() {
+			fail := func(err error) {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+			if err := v.detect(ctx, t); err != nil {
+				fail(err)
+				return
+			}
+			t.mu.Lock()
+			names := slices.Clone(t.names)
+			t.mu.Unlock()
+			for _, d := range names {
+				_, dc, err := v.daemon(ctx, name, d)
+				if err == nil {
+					_, err = v.config(ctx, t, d, dc)
+				}
+				if err != nil {
+					fail(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
