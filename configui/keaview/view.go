@@ -354,15 +354,10 @@ func (v *View) stats(ctx context.Context, t *target, svc string, names []string)
 // statOne reads the newest sample of one statistic; nil when Kea has no
 // such statistic (result 0 with empty arguments).
 func (v *View) statOne(ctx context.Context, t *target, svc, name string) (*big.Int, error) {
-	resp, err := t.client.Call(ctx, "statistic-get", svc, map[string]string{"name": name})
-	if err != nil {
-		return nil, err
-	}
+	// Decoded while read: {name: [[value, "timestamp"], …]}, newest first.
 	var args map[string][][]json.RawMessage
-	if len(resp.Arguments) > 0 {
-		if err := json.Unmarshal(resp.Arguments, &args); err != nil {
-			return nil, &keactl.Error{Target: t.name, Command: "statistic-get", Service: svc, Reason: keactl.ReasonMalformed, Err: fmt.Errorf("%s: %w", name, err)}
-		}
+	if _, err := t.client.CallInto(ctx, "statistic-get", svc, map[string]string{"name": name}, &args); err != nil {
+		return nil, err
 	}
 	samples, ok := args[name]
 	if !ok || len(samples) == 0 || len(samples[0]) == 0 {
