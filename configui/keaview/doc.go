@@ -13,6 +13,8 @@
 //	sn, err := v.SharedNetwork(ctx, "kea1", "dhcp4", "campus")
 //	q, err := keaview.ParseLeaseQuery("", "02:00:00:00:aa:01") // validates: IP, MAC, hex client-id/DUID, hostname
 //	res := v.SearchLeases(ctx, q)                          // every server at once; failures beside the results
+//	err = v.Warm(ctx)                                      // at start: read every config-get once
+//	v.Invalidate("kea1", "dhcp4")                          // after the editor's own config-set
 //
 // Errors: an unknown server, daemon, subnet, pool or shared network wraps
 // ErrNotFound (a 404 for the web layer); a Kea that cannot be reached comes

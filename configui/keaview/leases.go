@@ -244,10 +244,17 @@ func (q LeaseQuery) calls() []leaseCall {
 	switch q.Kind {
 	case ByIP:
 		if q.PD {
-			p := netip.MustParsePrefix(q.Value)
+			p, err := netip.ParsePrefix(q.Value)
+			if err != nil {
+				return nil // not from ParseLeaseQuery
+			}
 			return []leaseCall{{"dhcp6", "lease6-get", map[string]any{"ip-address": p.Addr().String(), "type": "IA_PD"}}}
 		}
-		if netip.MustParseAddr(q.Value).Is4() {
+		a, err := netip.ParseAddr(q.Value)
+		if err != nil {
+			return nil
+		}
+		if a.Is4() {
 			return []leaseCall{{"dhcp4", "lease4-get", map[string]any{"ip-address": q.Value}}}
 		}
 		return []leaseCall{{"dhcp6", "lease6-get", map[string]any{"ip-address": q.Value, "type": "IA_NA"}},

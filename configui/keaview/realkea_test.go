@@ -76,6 +76,10 @@ func TestRealKea22(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	// Warm reads what it can and names the server that is down.
+	if err := v.Warm(ctx); err == nil || !strings.Contains(err.Error(), `"down"`) || v.targets["kea"].daemons["dhcp6"].cfg == nil {
+		t.Fatalf("Warm: %v", err)
+	}
 
 	t.Run("overview", func(t *testing.T) {
 		ov := v.Overview(ctx)
@@ -167,8 +171,10 @@ func TestRealKea22(t *testing.T) {
 					}
 				}
 			}
-			if a := page.Rows[0].Addresses.Assigned; a == nil || a.Int64() != 10 {
-				t.Errorf("subnet 1: perfdhcp made 10 address leases, the page says %v", a)
+			// Equal to Kea above; at least what perfdhcp saw complete (an
+			// exchange perfdhcp gave up on may still have left a lease).
+			if a := page.Rows[0].Addresses.Assigned; a == nil || a.Int64() < int64(v6.Completed()) {
+				t.Errorf("subnet 1: perfdhcp completed %d exchanges, the page says %v leases", v6.Completed(), a)
 			}
 		}
 	})

@@ -354,15 +354,10 @@ func (v *View) stats(ctx context.Context, t *target, svc string, names []string)
 // statOne reads the newest sample of one statistic; nil when Kea has no
 // such statistic (result 0 with empty arguments).
 func (v *View) statOne(ctx context.Context, t *target, svc, name string) (*big.Int, error) {
-	resp, err := t.client.Call(ctx, "statistic-get", svc, map[string]string{"name": name})
-	if err != nil {
-		return nil, err
-	}
+	// Decoded while read: {name: [[value, "timestamp"], …]}, newest first.
 	var args map[string][][]json.RawMessage
-	if len(resp.Arguments) > 0 {
-		if err := json.Unmarshal(resp.Arguments, &args); err != nil {
-			return nil, &keactl.Error{Target: t.name, Command: "statistic-get", Service: svc, Reason: keactl.ReasonMalformed, Err: fmt.Errorf("%s: %w", name, err)}
-		}
+	if _, err := t.client.CallInto(ctx, "statistic-get", svc, map[string]string{"name": name}, &args); err != nil {
+		return nil, err
 	}
 	samples, ok := args[name]
 	if !ok || len(samples) == 0 || len(samples[0]) == 0 {
@@ -373,4 +368,42 @@ func (v *View) statOne(ctx context.Context, t *target, svc, name string) (*big.I
 		return nil, &keactl.Error{Target: t.name, Command: "statistic-get", Service: svc, Reason: keactl.ReasonMalformed, Err: fmt.Errorf("%s: value %s is not an integer", name, samples[0][0])}
 	}
 	return n, nil
+}
+
+// Warm reads every server's daemons and configurations at once, so that the
+// first page view does not pay for config-get (seconds at 10,000 subnets
+// through Kea 2.2's Control Agent). The editor calls it at start; failures
+// are returned joined and leave the cache cold for those daemons only.
+func (v *View) Warm(ctx context.Context) error {
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for _, name := range v.order {
+		t := v.targets[name]
+		wg.Go(func() {
+			fail := func(err error) {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+			if err := v.detect(ctx, t); err != nil {
+				fail(err)
+				return
+			}
+			t.mu.Lock()
+			names := slices.Clone(t.names)
+			t.mu.Unlock()
+			for _, d := range names {
+				_, dc, err := v.daemon(ctx, name, d)
+				if err == nil {
+					_, err = v.config(ctx, t, d, dc)
+				}
+				if err != nil {
+					fail(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
