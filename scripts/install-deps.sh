@@ -3,7 +3,7 @@
 # Package installs must start no daemon: the tests start their own.
 set -euo pipefail
 pkgs=(kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent kea-admin kea-common iproute2 make
-	bind9 bind9-utils bind9-dnsutils prometheus prometheus-alertmanager)
+	bind9 bind9-utils bind9-dnsutils prometheus prometheus-alertmanager postgresql)
 need=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
