@@ -25,6 +25,7 @@ LDFLAGS    := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ddiscope ./cmd/ddiscope
 	$(GO) build -o $(BIN)/ddiscope-gen ./cmd/ddiscope-gen
+	$(GO) build -o $(BIN)/ddiscope-configui ./cmd/ddiscope-configui
 
 # Every test. Packages run one at a time (-p 1) because the real-Kea
 # tests each start daemons and network namespaces.
@@ -36,7 +37,7 @@ test:
 # steadier numbers.
 BENCHTIME ?= 5x
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/ ./configui/keaview/ ./configui/web/
 
 generate:
 	$(GO) run ./cmd/ddiscope-gen -out.dir .

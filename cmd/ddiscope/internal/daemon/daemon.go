@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
@@ -197,15 +198,15 @@ const (
 
 func (d *Daemon) keaPoller(k config.Kea, defaults config.Poll, use keaUse) (collector.Poller, error) {
 	eff := k.Effective(defaults)
-	opts := keactl.Options{Name: k.Name, URL: k.URL, Username: k.User, Password: k.Password, PasswordFile: k.PasswordFile,
-		CAFile: k.TrustAnchor, CertFile: k.CertFile, KeyFile: k.KeyFile, ServerName: k.ServerName, InsecureSkipVerify: k.InsecureSkipVerify}
+	var timeout time.Duration
+	var maxBytes int64
 	if eff.Timeout != nil {
-		opts.Timeout = *eff.Timeout
+		timeout = *eff.Timeout
 	}
 	if eff.MaxResponseBytes != nil {
-		opts.MaxResponseBytes = *eff.MaxResponseBytes
+		maxBytes = *eff.MaxResponseBytes
 	}
-	client, err := keactl.New(opts)
+	client, err := keactl.New(k.ClientOptions(timeout, maxBytes))
 	if err != nil {
 		return nil, err
 	}
