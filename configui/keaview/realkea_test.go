@@ -366,5 +366,19 @@ func TestRealKea22(t *testing.T) {
 		if len(res.Leases) != 1 {
 			t.Errorf("dhcp4's lease must still be found: %+v", res)
 		}
+		// Back, twice within about a second: status-get's reload (whole
+		// seconds) cannot tell the second start from the first; its new pid does.
+		v.opts.HashCheckEvery = time.Nanosecond
+		dc := v.targets["kea6-socket"].daemons["dhcp6"]
+		lab.Start6(t)
+		if _, err := v.Subnets(ctx, "kea6-socket", "dhcp6", SubnetQuery{}); err != nil {
+			t.Fatal(err)
+		}
+		first, pid := dc.cfg, dc.pid
+		lab.Stop6(t)
+		lab.Start6(t)
+		if _, err := v.Subnets(ctx, "kea6-socket", "dhcp6", SubnetQuery{}); err != nil || dc.cfg == first || dc.pid == pid {
+			t.Errorf("after a restart config-get must be read again (err %v, pid %d -> %d)", err, pid, dc.pid)
+		}
 	})
 }
