@@ -179,6 +179,56 @@ func TestRealKea22(t *testing.T) {
 		}
 	})
 
+	t.Run("subnets equal Kea's config-get", func(t *testing.T) {
+		for _, c := range []struct{ daemon, socket, top, list string }{{"dhcp4", lab.Socket4, "Dhcp4", "subnet4"}, {"dhcp6", lab.Socket6, "Dhcp6", "subnet6"}} {
+			var raw struct {
+				Arguments map[string]map[string]json.RawMessage `json:"arguments"`
+			}
+			if err := json.Unmarshal(lab.Command(t, c.socket, "config-get", nil), &raw); err != nil {
+				t.Fatal(err)
+			}
+			want := map[int64]kSubnet{}
+			var plain []kSubnet
+			json.Unmarshal(raw.Arguments[c.top][c.list], &plain)
+			for _, s := range plain {
+				want[s.ID] = s
+			}
+			var shared []struct {
+				Name    string    `json:"name"`
+				Subnet4 []kSubnet `json:"subnet4"`
+				Subnet6 []kSubnet `json:"subnet6"`
+			}
+			json.Unmarshal(raw.Arguments[c.top]["shared-networks"], &shared)
+			for _, sn := range shared {
+				for _, s := range append(sn.Subnet4, sn.Subnet6...) {
+					s.Shared = sn.Name
+					want[s.ID] = s
+				}
+			}
+			page, err := v.Subnets(ctx, "kea", c.daemon, SubnetQuery{})
+			if err != nil || page.Total != len(want) {
+				t.Fatalf("%s: %d subnets, Kea's config-get has %d (%v)", c.daemon, page.Total, len(want), err)
+			}
+			for _, r := range page.Rows {
+				w := want[r.Config.ID]
+				ranges := 0
+				for _, p := range r.Config.Pools {
+					ranges += len(p.Ranges)
+				}
+				valid := int64(-1)
+				for _, l := range r.Config.Lifetimes {
+					if l.Name == "valid-lifetime" {
+						valid = l.Seconds
+					}
+				}
+				if r.Config.Prefix != w.Subnet || r.Config.SharedNetwork != w.Shared || ranges != len(w.Pools) || valid != w.Valid {
+					t.Errorf("%s subnet %d: %s %q %d ranges valid %d; Kea: %s %q %d valid %d", c.daemon, r.Config.ID,
+						r.Config.Prefix, r.Config.SharedNetwork, ranges, valid, w.Subnet, w.Shared, len(w.Pools), w.Valid)
+				}
+			}
+		}
+	})
+
 	t.Run("filters and paging", func(t *testing.T) {
 		ids := func(q SubnetQuery) []int64 {
 			t.Helper()
@@ -366,5 +416,28 @@ func TestRealKea22(t *testing.T) {
 		if len(res.Leases) != 1 {
 			t.Errorf("dhcp4's lease must still be found: %+v", res)
 		}
+		// Back, twice within about a second: status-get's reload (whole
+		// seconds) cannot tell the second start from the first; its new pid does.
+		v.opts.HashCheckEvery = time.Nanosecond
+		dc := v.targets["kea6-socket"].daemons["dhcp6"]
+		lab.Start6(t)
+		if _, err := v.Subnets(ctx, "kea6-socket", "dhcp6", SubnetQuery{}); err != nil {
+			t.Fatal(err)
+		}
+		first, pid := dc.cfg, dc.pid
+		lab.Stop6(t)
+		lab.Start6(t)
+		if _, err := v.Subnets(ctx, "kea6-socket", "dhcp6", SubnetQuery{}); err != nil || dc.cfg == first || dc.pid == pid {
+			t.Errorf("after a restart config-get must be read again (err %v, pid %d -> %d)", err, pid, dc.pid)
+		}
 	})
+}
+
+// kSubnet is what the test reads of a subnet in Kea's own config-get.
+type kSubnet struct {
+	ID     int64             `json:"id"`
+	Subnet string            `json:"subnet"`
+	Pools  []json.RawMessage `json:"pools"`
+	Valid  int64             `json:"valid-lifetime"`
+	Shared string            `json:"-"`
 }

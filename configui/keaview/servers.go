@@ -16,6 +16,7 @@ import (
 // from Kea 2.2 (one relationship, no server names) to 2.4+ (names, more
 // fields), and an odd field must not hide the rest.
 type statusReply struct {
+	Pid            *int64 `json:"pid"`
 	Reload         *int64 `json:"reload"`
 	Uptime         *int64 `json:"uptime"`
 	MultiThreading *bool  `json:"multi-threading-enabled"`

@@ -65,6 +65,7 @@ type daemonCache struct {
 	reload     int64
 	reloadAt   time.Time
 	reloadSeen bool
+	pid        int64
 	stale      bool // Invalidate was called
 	version    string
 }
@@ -233,6 +234,12 @@ func (v *View) config(ctx context.Context, t *target, daemon string, dc *daemonC
 				reload = true
 			}
 			dc.reload, dc.reloadAt, dc.reloadSeen = *st.Reload, now, true
+		}
+		if st.Pid != nil {
+			if dc.cfg != nil && dc.pid != 0 && *st.Pid != dc.pid {
+				reload = true // restarted, perhaps with another configuration file
+			}
+			dc.pid = *st.Pid
 		}
 		if dc.cfg != nil && now.Sub(dc.cfg.read) >= v.opts.ConfigTTL {
 			reload = true
