@@ -53,7 +53,7 @@ func TestParseBad(t *testing.T) {
 		{"database: {}\n", `key "name" is missing`},
 		{"database: {name: x}\nweb: {sso-header: X-User}\n", `"sso-header" and "trusted-proxies" go together`},
 		{"database: {name: x}\nweb: {sso-header: X-User, trusted-proxies: [nonsense]}\n", `"nonsense" is not a CIDR`},
-		{"database: {name: x}\nkea: [{name: a, url: 'http://h/'}, {name: a, url: 'http://h/'}]\n", `used by another target`},
+		{"database: {name: x}\nkea: [{name: a, url: 'http://h/'}, {name: a, url: 'http://h/'}]\n", `is already used by the kea target #1`},
 	} {
 		_, err := Parse("c.yml", []byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
