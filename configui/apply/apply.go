@@ -1,0 +1,670 @@
+// Package apply is the config editor's one way to change Kea: every form
+// builds an Edit, and Apply takes it to every peer of a server or HA pair
+// safely (no HTML here):
+//
+//  1. lock the pair (a PostgreSQL advisory lock, released on every path);
+//  2. read each peer's config-get and compare its hash with the one the
+//     form was built from (*ConflictError on a mismatch, with what changed);
+//  3. refuse unless every peer is up and, with HA, serving;
+//  4. apply the edit to each peer's whole configuration and diff it;
+//  5. record the attempt in the audit trail (nothing is sent to Kea
+//     otherwise);
+//  6. config-test the whole edited configuration on every peer (never a
+//     fragment: a partial config-test breaks a running Kea 2.2 HA+MT
+//     server);
+//  7. one peer at a time: config-set, wait until its HA service is back in
+//     the state it was in (Kea 2.2 restarts it: waiting, syncing, ready,
+//     load-balancing), config-write, then config-get to check that Kea holds
+//     what was sent;
+//  8. on any failure, put the peers already changed back to the
+//     configuration read in step 2 (config-set, wait, config-write), and say
+//     so; the audit row gets every step with Kea's own messages.
+package apply
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ddiscope/ddiscope/configui/store"
+	"github.com/ddiscope/ddiscope/internal/keactl"
+)
+
+// Peer is one Kea daemon the change goes to.
+type Peer struct {
+	Name    string // the configured server name
+	Client  *keactl.Client
+	Service string // "dhcp4"/"dhcp6" behind a Control Agent; "" when the daemon is reached directly
+}
+
+// EditFunc changes one peer's configuration in place. It is called once
+// per peer with that peer's own configuration (HA peers differ in
+// this-server-name) and must make the same change on each.
+type EditFunc func(peer string, c Config) error
+
+// Request is one change.
+type Request struct {
+	User, RemoteAddr string
+	Server           string // the server or pair as the pages name it (audit, lock)
+	Daemon           string // dhcp4 or dhcp6
+	Peers            []Peer
+	// Base is each peer's configuration hash the form was built from;
+	// a peer missing here is not checked.
+	Base    map[string]string
+	Summary string
+	Edit    EditFunc
+}
+
+// Options configure an Applier.
+type Options struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// LockWait bounds the wait for another change to the same pair.
+	// Default 2 minutes.
+	LockWait time.Duration
+	// HAWait bounds the wait for a peer's HA service after config-set.
+	// Default 2 minutes.
+	HAWait time.Duration
+	// PollEvery is the status-get period while waiting. Default 250 ms.
+	PollEvery time.Duration
+	// KeepConfigs is how many configurations read from Kea are kept to
+	// show what changed on a conflict. Default 4.
+	KeepConfigs int
+
+	// afterSet is called after peer i's config-set succeeded (tests make
+	// the next peer fail there for real).
+	afterSet func(i int)
+}
+
+// Applier applies changes. It is safe for concurrent use; changes to the
+// same pair are serialised by the lock.
+type Applier struct {
+	opts Options
+	log  *slog.Logger
+
+	mu   sync.Mutex
+	seen []seenConfig // newest last
+}
+
+type seenConfig struct {
+	hash string
+	cfg  Config
+}
+
+// New makes an Applier.
+func New(opts Options) *Applier {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = 2 * time.Minute
+	}
+	if opts.HAWait <= 0 {
+		opts.HAWait = 2 * time.Minute
+	}
+	if opts.PollEvery <= 0 {
+		opts.PollEvery = 250 * time.Millisecond
+	}
+	if opts.KeepConfigs <= 0 {
+		opts.KeepConfigs = 4
+	}
+	return &Applier{opts: opts, log: opts.Logger}
+}
+
+// PeerConfig is one peer's configuration as read.
+type PeerConfig struct {
+	Peer   string
+	Config Config
+	Hash   string
+	// HAState is the peer's HA state from status-get; "" without HA.
+	HAState string
+}
+
+// Read reads every peer's configuration (config-get), for a form to be
+// built from: its hashes go into Request.Base.
+func (a *Applier) Read(ctx context.Context, daemon string, peers []Peer) ([]PeerConfig, error) {
+	out := make([]PeerConfig, len(peers))
+	errs := make([]error, len(peers))
+	var wg sync.WaitGroup
+	for i, p := range peers {
+		wg.Go(func() {
+			c, err := a.configGet(ctx, p, daemon)
+			if err == nil {
+				out[i] = PeerConfig{Peer: p.Name, Config: c, Hash: c.Hash()}
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, pc := range out {
+		a.remember(pc.Hash, pc.Config)
+	}
+	return out, nil
+}
+
+func (a *Applier) configGet(ctx context.Context, p Peer, daemon string) (Config, error) {
+	resp, err := p.Client.Call(ctx, "config-get", p.Service, nil)
+	if err != nil {
+		return nil, &StepError{Peer: p.Name, Command: "config-get", Text: keaText(err), Err: err}
+	}
+	c, err := ParseConfig(resp.Arguments)
+	if err != nil {
+		return nil, &StepError{Peer: p.Name, Command: "config-get", Text: err.Error(), Err: err}
+	}
+	if _, err := c.Daemon(daemon); err != nil {
+		return nil, &StepError{Peer: p.Name, Command: "config-get", Text: err.Error(), Err: err}
+	}
+	return c, nil
+}
+
+func (a *Applier) remember(hash string, c Config) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, s := range a.seen {
+		if s.hash == hash {
+			return
+		}
+	}
+	a.seen = append(a.seen, seenConfig{hash, c})
+	if len(a.seen) > a.opts.KeepConfigs {
+		a.seen = a.seen[len(a.seen)-a.opts.KeepConfigs:]
+	}
+}
+
+func (a *Applier) recall(hash string) Config {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, s := range a.seen {
+		if s.hash == hash {
+			return s.cfg
+		}
+	}
+	return nil
+}
+
+// Preview is what a change would do, read without the lock: the diff to
+// show before the user confirms.
+type Preview struct {
+	Peers  []PeerConfig
+	Edited []Config
+	Edits  [][]Edit // per peer
+}
+
+// Diff is the change as text: one diff when every peer's is the same (the
+// usual case), else one per peer.
+func (p *Preview) Diff() string {
+	if len(p.Edits) == 0 {
+		return ""
+	}
+	first := Render(p.Edits[0])
+	same := true
+	for _, e := range p.Edits[1:] {
+		if Render(e) != first {
+			same = false
+		}
+	}
+	if same {
+		return first
+	}
+	var b strings.Builder
+	for i, e := range p.Edits {
+		fmt.Fprintf(&b, "# %s\n%s", p.Peers[i].Peer, Render(e))
+	}
+	return b.String()
+}
+
+// Preview reads the peers, checks the base hashes and makes the edit,
+// without touching Kea.
+func (a *Applier) Preview(ctx context.Context, req Request) (*Preview, error) {
+	if err := check(req); err != nil {
+		return nil, err
+	}
+	pcs, err := a.Read(ctx, req.Daemon, req.Peers)
+	if err != nil {
+		return nil, err
+	}
+	return a.edit(req, pcs)
+}
+
+func check(req Request) error {
+	if len(req.Peers) == 0 {
+		return fmt.Errorf("%w: no server to change", ErrRefused)
+	}
+	if req.Edit == nil {
+		return fmt.Errorf("%w: no edit", ErrRefused)
+	}
+	if req.Daemon != "dhcp4" && req.Daemon != "dhcp6" {
+		return fmt.Errorf("%w: daemon %q: the editor changes dhcp4 and dhcp6", ErrRefused, req.Daemon)
+	}
+	return nil
+}
+
+func (a *Applier) edit(req Request, pcs []PeerConfig) (*Preview, error) {
+	for _, pc := range pcs {
+		base, ok := req.Base[pc.Peer]
+		if !ok || base == pc.Hash {
+			continue
+		}
+		ce := &ConflictError{Peer: pc.Peer, Base: base, Now: pc.Hash}
+		if old := a.recall(base); old != nil {
+			ce.Changes = DiffConfigs(old, pc.Config)
+		}
+		return nil, ce
+	}
+	p := &Preview{Peers: pcs}
+	changed := false
+	for _, pc := range pcs {
+		c := pc.Config.Clone()
+		if err := req.Edit(pc.Peer, c); err != nil {
+			return nil, err
+		}
+		edits := DiffConfigs(pc.Config, c)
+		changed = changed || len(edits) > 0
+		p.Edited = append(p.Edited, c)
+		p.Edits = append(p.Edits, edits)
+	}
+	if !changed {
+		return nil, ErrNoChange
+	}
+	return p, nil
+}
+
+// Result is what an apply did.
+type Result struct {
+	ChangeID   int64
+	Status     string // a store.Change* status
+	Diff       string
+	Steps      []store.Step
+	RolledBack []string
+}
+
+// servingStates are the HA states in which a server answers clients.
+var servingStates = map[string]bool{"load-balancing": true, "hot-standby": true, "partner-down": true,
+	"passive-backup": true, "partner-in-maintenance": true, "communication-recovery": true}
+
+// Serving says whether an HA state answers DHCP clients ("" is no HA).
+func Serving(state string) bool { return state == "" || servingStates[state] }
+
+// run is one apply in progress.
+type run struct {
+	a     *Applier
+	req   Request
+	steps []store.Step
+	mu    sync.Mutex
+}
+
+func (r *run) step(peer, command string, began time.Time, result int, text string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.steps = append(r.steps, store.Step{At: began.UTC(), Peer: peer, Command: command, OK: ok, Result: result, Text: text,
+		Took: time.Since(began).Round(time.Millisecond).String()})
+}
+
+// call sends one command and records it as a step.
+func (r *run) call(ctx context.Context, p Peer, command string, args any) (keactl.Response, error) {
+	began := time.Now()
+	resp, err := p.Client.Call(ctx, command, p.Service, args)
+	if err != nil {
+		var ke *keactl.Error
+		result := -1
+		if errors.As(err, &ke) && ke.Err == nil {
+			result = ke.Result
+		}
+		r.step(p.Name, command, began, result, keaText(err), false)
+		return resp, &StepError{Peer: p.Name, Command: command, Text: keaText(err), Err: err}
+	}
+	text := resp.Text
+	if command == "config-write" && len(resp.Arguments) > 0 {
+		text += " " + string(resp.Arguments)
+	}
+	r.step(p.Name, command, began, resp.Result, text, true)
+	return resp, nil
+}
+
+// keaText is Kea's own message when Kea answered, else the error.
+func keaText(err error) string {
+	var ke *keactl.Error
+	if errors.As(err, &ke) && ke.Err == nil && ke.Text != "" {
+		return ke.Text
+	}
+	return err.Error()
+}
+
+// Apply makes the change on every peer, or on none.
+func (a *Applier) Apply(ctx context.Context, req Request) (*Result, error) {
+	if err := check(req); err != nil {
+		return nil, err
+	}
+	if a.opts.Store == nil {
+		return nil, fmt.Errorf("%w: no database for the audit trail", ErrRefused)
+	}
+	lockName := lockName(req)
+	lctx, cancel := context.WithTimeout(ctx, a.opts.LockWait)
+	lock, err := a.opts.Store.Lock(lctx, lockName)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot lock %s: %w", ErrRefused, req.Server, err)
+	}
+	defer lock.Unlock()
+
+	r := &run{a: a, req: req}
+	pcs, err := r.readAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, pc := range pcs {
+		a.remember(pc.Hash, pc.Config)
+	}
+	rec := store.Change{Username: req.User, RemoteAddr: req.RemoteAddr, Server: req.Server, Daemon: req.Daemon,
+		Peers: peerNames(req.Peers), Summary: req.Summary}
+
+	p, err := a.edit(req, pcs)
+	if err != nil {
+		var ce *ConflictError
+		if errors.As(err, &ce) {
+			// A lost race is worth a line in the change log.
+			if id, serr := a.opts.Store.StartChange(ctx, rec); serr == nil {
+				diff := ""
+				if ce.Changes != nil {
+					diff = Render(ce.Changes)
+				}
+				_ = a.opts.Store.FinishChange(ctx, id, store.ChangeConflict, diff, err.Error(), r.steps)
+			}
+		}
+		return nil, err
+	}
+	for _, pc := range pcs {
+		if !Serving(pc.HAState) {
+			return nil, fmt.Errorf("%w: %s is in HA state %q, not serving clients: wait until the pair is healthy", ErrRefused, pc.Peer, pc.HAState)
+		}
+	}
+	diff := p.Diff()
+	rec.Diff = diff
+	id, err := a.opts.Store.StartChange(ctx, rec)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the audit trail cannot record it: %w", ErrRefused, err)
+	}
+	res := &Result{ChangeID: id, Diff: diff}
+	status, applyErr := r.apply(ctx, lock, pcs, p)
+	res.Status, res.Steps = status, r.steps
+	var rb *RollbackError
+	if errors.As(applyErr, &rb) {
+		res.RolledBack = rb.RolledBack
+	}
+	errText := ""
+	if applyErr != nil {
+		errText = applyErr.Error()
+	}
+	// The change is done whatever the database says now; record it with a
+	// context of its own so a caller that gave up does not lose the row.
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer fcancel()
+	if err := a.opts.Store.FinishChange(fctx, id, status, diff, errText, r.steps); err != nil {
+		a.log.Error("recording the outcome of a change", "change", id, "status", status, "err", err)
+		applyErr = errors.Join(applyErr, fmt.Errorf("recording the outcome in the audit trail: %w", err))
+	}
+	return res, applyErr
+}
+
+func lockName(req Request) string {
+	names := peerNames(req.Peers)
+	slices.Sort(names)
+	return req.Daemon + ":" + strings.Join(names, "+")
+}
+
+func peerNames(ps []Peer) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// readAll reads every peer's configuration and HA state under the lock.
+func (r *run) readAll(ctx context.Context) ([]PeerConfig, error) {
+	pcs := make([]PeerConfig, len(r.req.Peers))
+	for i, p := range r.req.Peers {
+		c, err := r.a.configGet(ctx, p, r.req.Daemon)
+		if err != nil {
+			return nil, err
+		}
+		state, err := r.haState(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		pcs[i] = PeerConfig{Peer: p.Name, Config: c, Hash: c.Hash(), HAState: state}
+	}
+	return pcs, nil
+}
+
+// haState is the peer's local HA state from status-get ("" without HA).
+func (r *run) haState(ctx context.Context, p Peer) (string, error) {
+	resp, err := p.Client.Call(ctx, "status-get", p.Service, nil)
+	if err != nil {
+		return "", &StepError{Peer: p.Name, Command: "status-get", Text: keaText(err), Err: err}
+	}
+	var st struct {
+		HA []struct {
+			Servers struct {
+				Local struct {
+					State string `json:"state"`
+				} `json:"local"`
+			} `json:"ha-servers"`
+		} `json:"high-availability"`
+	}
+	if err := json.Unmarshal(resp.Arguments, &st); err != nil {
+		return "", &StepError{Peer: p.Name, Command: "status-get", Text: err.Error(), Err: err}
+	}
+	if len(st.HA) == 0 {
+		return "", nil
+	}
+	return cmp.Or(st.HA[0].Servers.Local.State, "unknown"), nil
+}
+
+// apply runs steps 6 to 8 and returns the change's final status.
+func (r *run) apply(ctx context.Context, lock *store.Lock, pcs []PeerConfig, p *Preview) (string, error) {
+	peers := r.req.Peers
+	// config-test of the whole edited configuration, every peer, first.
+	for i, pe := range peers {
+		if _, err := r.call(ctx, pe, "config-test", map[string]any(p.Edited[i])); err != nil {
+			return store.ChangeFailed, err
+		}
+	}
+	touched := 0 // peers 0..touched-1 may have been changed
+	fail := func(err error) (string, error) {
+		return r.rollback(ctx, pcs, touched, err)
+	}
+	for i, pe := range peers {
+		if err := lock.Check(ctx); err != nil {
+			if touched == 0 {
+				return store.ChangeFailed, fmt.Errorf("%w: %w", ErrRefused, err)
+			}
+			return fail(fmt.Errorf("the change lock was lost before %s: %w", pe.Name, err))
+		}
+		// Never take a peer down while another one is not serving.
+		for j, other := range peers {
+			if j == i {
+				continue
+			}
+			if st, err := r.haState(ctx, other); err != nil || !Serving(st) {
+				if err == nil {
+					err = fmt.Errorf("%s is in HA state %q", other.Name, st)
+				}
+				return fail(fmt.Errorf("not changing %s while its partner is not serving: %w", pe.Name, err))
+			}
+		}
+		touched = i + 1
+		if _, err := r.call(ctx, pe, "config-set", map[string]any(p.Edited[i])); err != nil {
+			return fail(err)
+		}
+		if r.a.opts.afterSet != nil {
+			r.a.opts.afterSet(i)
+		}
+		if err := r.waitHA(ctx, pe, pcs[i].HAState, false); err != nil {
+			return fail(err)
+		}
+		if _, err := r.call(ctx, pe, "config-write", nil); err != nil {
+			return fail(err)
+		}
+		if err := r.verify(ctx, pe, p.Edited[i]); err != nil {
+			return fail(err)
+		}
+	}
+	return store.ChangeApplied, nil
+}
+
+// waitHA polls status-get until the peer's HA service is back in want (or,
+// for a rollback, in any serving state), at most HAWait.
+func (r *run) waitHA(ctx context.Context, p Peer, want string, anyServing bool) error {
+	if want == "" {
+		return nil
+	}
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, r.a.opts.HAWait)
+	defer cancel()
+	tick := time.NewTicker(r.a.opts.PollEvery)
+	defer tick.Stop()
+	last, lastErr := "", error(nil)
+	var seen []string
+	for {
+		st, err := r.haState(ctx, p)
+		last, lastErr = st, err
+		if err == nil && (len(seen) == 0 || seen[len(seen)-1] != st) {
+			seen = append(seen, st)
+		}
+		if err == nil && (st == want || anyServing && Serving(st)) {
+			r.step(p.Name, "status-get (wait for HA)", began, 0, strings.Join(seen, " → "), true)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			text := fmt.Sprintf("HA state %q after %s, want %q (seen %s)", last, r.a.opts.HAWait, want, strings.Join(seen, " → "))
+			if lastErr != nil {
+				text += ": " + lastErr.Error()
+			}
+			r.step(p.Name, "status-get (wait for HA)", began, -1, text, false)
+			return &StepError{Peer: p.Name, Command: "status-get (wait for HA)", Text: text, Err: ctx.Err()}
+		case <-tick.C:
+		}
+	}
+}
+
+// verify reads the configuration back after config-write: Kea must hold
+// every value that was sent (it adds defaults of its own, so the check is
+// containment, not equality).
+func (r *run) verify(ctx context.Context, p Peer, sent Config) error {
+	began := time.Now()
+	got, err := r.a.configGet(ctx, p, r.req.Daemon)
+	if err != nil {
+		r.step(p.Name, "config-get (verify)", began, -1, keaText(err), false)
+		return err
+	}
+	if path, ok := contains(map[string]any(got), map[string]any(sent), ""); !ok {
+		text := "Kea does not hold what was sent, at " + path
+		r.step(p.Name, "config-get (verify)", began, -1, text, false)
+		return &StepError{Peer: p.Name, Command: "config-get (verify)", Text: text}
+	}
+	r.step(p.Name, "config-get (verify)", began, 0, "holds the change; hash "+got.Hash()[:12], true)
+	return nil
+}
+
+func contains(got, want any, path string) (string, bool) {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return path, false
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok {
+				return join(path, k), false
+			}
+			if p, ok := contains(gv, wv, join(path, k)); !ok {
+				return p, false
+			}
+		}
+		return "", true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return path, false
+		}
+		for i := range w {
+			if p, ok := contains(g[i], w[i], fmt.Sprintf("%s[%d]", path, i)); !ok {
+				return p, false
+			}
+		}
+		return "", true
+	}
+	return path, scalarEqual(got, want)
+}
+
+// rollback puts peers 0..touched-1 back to the configuration read at the
+// start, last changed first.
+func (r *run) rollback(ctx context.Context, pcs []PeerConfig, touched int, cause error) (string, error) {
+	// Rolling back must not be cut short by the caller going away.
+	ctx = context.WithoutCancel(ctx)
+	rb := &RollbackError{Cause: cause}
+	var errs []error
+	for i := touched - 1; i >= 0; i-- {
+		pe, orig := r.req.Peers[i], pcs[i]
+		if err := r.restore(ctx, pe, orig); err != nil {
+			rb.Failed = append(rb.Failed, pe.Name)
+			errs = append(errs, err)
+			continue
+		}
+		rb.RolledBack = append(rb.RolledBack, pe.Name)
+	}
+	slices.Reverse(rb.RolledBack)
+	if len(rb.Failed) > 0 {
+		rb.RBErr = errors.Join(errs...)
+		r.a.log.Error("rollback failed", "server", r.req.Server, "failed", rb.Failed, "err", rb.RBErr)
+		return store.ChangeRollbackFailed, rb
+	}
+	if len(rb.RolledBack) == 0 {
+		return store.ChangeFailed, cause
+	}
+	return store.ChangeRolledBack, rb
+}
+
+// restore puts one peer back, if it changed.
+func (r *run) restore(ctx context.Context, p Peer, orig PeerConfig) error {
+	cur, err := r.a.configGet(ctx, p, r.req.Daemon)
+	if err == nil && cur.Hash() == orig.Hash {
+		r.step(p.Name, "config-get (rollback)", time.Now(), 0, "unchanged, nothing to roll back", true)
+		return nil
+	}
+	if _, err := r.call(ctx, p, "config-set", map[string]any(orig.Config)); err != nil {
+		return err
+	}
+	if err := r.waitHA(ctx, p, orig.HAState, true); err != nil {
+		return err
+	}
+	// The file may hold the new configuration: write the old one back.
+	// A failure here is recorded but the running configuration is what
+	// serves clients, so it does not undo the rollback.
+	_, _ = r.call(ctx, p, "config-write", nil)
+	began := time.Now()
+	back, err := r.a.configGet(ctx, p, r.req.Daemon)
+	if err != nil {
+		return err
+	}
+	if back.Hash() != orig.Hash {
+		text := fmt.Sprintf("after the rollback the configuration hashes %.12s, not %.12s as before", back.Hash(), orig.Hash)
+		r.step(p.Name, "config-get (rollback)", began, -1, text, false)
+		return &StepError{Peer: p.Name, Command: "config-get (rollback)", Text: text}
+	}
+	r.step(p.Name, "config-get (rollback)", began, 0, "back to hash "+orig.Hash[:12], true)
+	return nil
+}

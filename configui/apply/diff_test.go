@@ -1,0 +1,93 @@
+package apply
+
+import (
+	"strings"
+	"testing"
+)
+
+func mustConfig(t testing.TB, s string) Config {
+	t.Helper()
+	c, err := ParseConfig([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestDiff(t *testing.T) {
+	base := `{"Dhcp4": {"valid-lifetime": 4000, "subnet4": [
+		{"id": 1, "subnet": "10.0.0.0/24", "pools": [{"pool": "10.0.0.10-10.0.0.20"}, {"pool": "10.0.0.30-10.0.0.40"}]},
+		{"id": 2, "subnet": "10.0.1.0/24", "pools": []}],
+		"option-data": [{"name": "routers", "data": "10.0.0.1"}]}}`
+	cases := []struct {
+		name, to string
+		want     []string
+	}{
+		{"same", base, nil},
+		{"pool extended in place", strings.Replace(base, "10.0.0.10-10.0.0.20", "10.0.0.10-10.0.0.25", 1),
+			[]string{`~ Dhcp4.subnet4[id=1].pools[0].pool: "10.0.0.10-10.0.0.20" → "10.0.0.10-10.0.0.25"`}},
+		{"first pool removed", strings.Replace(base, `{"pool": "10.0.0.10-10.0.0.20"}, `, "", 1),
+			[]string{`- Dhcp4.subnet4[id=1].pools[0]: {"pool":"10.0.0.10-10.0.0.20"}`}},
+		{"pool added", strings.Replace(base, `"pools": []`, `"pools": [{"pool": "10.0.1.5-10.0.1.9"}]`, 1),
+			[]string{`+ Dhcp4.subnet4[id=2].pools[0]: {"pool":"10.0.1.5-10.0.1.9"}`}},
+		{"subnet removed, number changed, member added",
+			strings.Replace(strings.Replace(base, `{"id": 2, "subnet": "10.0.1.0/24", "pools": []}`, `{"id": 3, "subnet": "10.0.3.0/24"}`, 1), `4000`, `7200, "renew-timer": 900`, 1),
+			[]string{
+				`+ Dhcp4.renew-timer: 900`,
+				`- Dhcp4.subnet4[id=2]: {"id":2,"pools":[],"subnet":"10.0.1.0/24"}`,
+				`+ Dhcp4.subnet4[id=3]: {"id":3,"subnet":"10.0.3.0/24"}`,
+				`~ Dhcp4.valid-lifetime: 4000 → 7200`,
+			}},
+		{"option keyed by name", strings.Replace(base, `"data": "10.0.0.1"`, `"data": "10.0.0.2"`, 1),
+			[]string{`~ Dhcp4.option-data[name=routers].data: "10.0.0.1" → "10.0.0.2"`}},
+		{"type change", strings.Replace(base, `"pools": []`, `"pools": {}`, 1),
+			[]string{`~ Dhcp4.subnet4[id=2].pools: [] → {}`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := DiffConfigs(mustConfig(t, base), mustConfig(t, c.to))
+			var lines []string
+			for _, e := range got {
+				lines = append(lines, e.String())
+			}
+			if strings.Join(lines, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("diff:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(c.want, "\n"))
+			}
+			// Stable: the same inputs give the same text.
+			if again := Render(DiffConfigs(mustConfig(t, base), mustConfig(t, c.to))); again != Render(got) {
+				t.Errorf("unstable diff")
+			}
+		})
+	}
+}
+
+func TestCanonicalKeepsNumbersExact(t *testing.T) {
+	a := mustConfig(t, `{"Dhcp6": {"x": 18446744073709551617, "b": 1, "a": 2.50}}`)
+	if got := string(a.Canonical()); got != `{"Dhcp6":{"a":2.50,"b":1,"x":18446744073709551617}}` {
+		t.Fatalf("canonical: %s", got)
+	}
+	b := mustConfig(t, `{"Dhcp6": {"a": 2.50, "x": 18446744073709551617, "b": 1}}`)
+	if a.Hash() != b.Hash() {
+		t.Fatal("member order changed the hash")
+	}
+	c := b.Clone()
+	c["Dhcp6"].(map[string]any)["b"] = "changed"
+	if b.Hash() != a.Hash() {
+		t.Fatal("Clone shares maps with the original")
+	}
+	if _, err := ParseConfig([]byte(`{"Dhcp4": {}} {}`)); err == nil {
+		t.Fatal("trailing data accepted")
+	}
+}
+
+func TestContains(t *testing.T) {
+	got := mustConfig(t, `{"Dhcp4": {"subnet4": [{"id": 1, "pools": [{"pool": "a", "option-data": []}]}], "extra": true}}`)
+	want := mustConfig(t, `{"Dhcp4": {"subnet4": [{"id": 1, "pools": [{"pool": "a"}]}]}}`)
+	if p, ok := contains(map[string]any(got), map[string]any(want), ""); !ok {
+		t.Fatalf("defaults added by Kea rejected at %s", p)
+	}
+	want2 := mustConfig(t, `{"Dhcp4": {"subnet4": [{"id": 1, "pools": [{"pool": "b"}]}]}}`)
+	if p, ok := contains(map[string]any(got), map[string]any(want2), ""); ok || p != "Dhcp4.subnet4[0].pools[0].pool" {
+		t.Fatalf("a different pool accepted (%q, %v)", p, ok)
+	}
+}
