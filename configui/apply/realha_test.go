@@ -335,3 +335,39 @@ func TestRealHAPairApply(t *testing.T) {
 		}
 	})
 }
+
+// TestRealHAPairPeerStoppedMidApply stops kea2 right after kea1 took the
+// new configuration: kea1 never gets back to load-balancing with its
+// partner, so the apply gives up after HAWait and puts kea1 back.
+func TestRealHAPairPeerStoppedMidApply(t *testing.T) {
+	f := startPair(t)
+	ctx := context.Background()
+	a := New(Options{Store: f.st, HAWait: 10 * time.Second})
+	before := f.hashes(t, a)
+	a.opts.afterSet = func(i int) {
+		if i == 0 {
+			f.h.Servers[1].Stop4(t)
+		}
+	}
+	req := f.request(a, t, setPool(1, "198.18.2.15-198.18.2.39"))
+	res, err := a.Apply(ctx, req)
+	var rb *RollbackError
+	if !errors.As(err, &rb) || strings.Join(rb.RolledBack, ",") != "kea1" || len(rb.Failed) > 0 {
+		t.Fatalf("want kea1 rolled back, got %v", err)
+	}
+	if res.Status != store.ChangeRolledBack {
+		t.Fatalf("status %s", res.Status)
+	}
+	for _, s := range res.Steps {
+		t.Logf("  %s %s ok=%v %s (%s)", s.Peer, s.Command, s.OK, s.Text, s.Took)
+		if s.Peer == "kea2" && s.Command == "config-set" {
+			t.Fatal("config-set sent to the stopped kea2")
+		}
+	}
+	f.h.Servers[1].Start4(t)
+	f.h.WaitState(t, 0, f.h.NormalState(), 60*time.Second)
+	f.h.WaitState(t, 1, f.h.NormalState(), 60*time.Second)
+	if after := f.hashes(t, a); after["kea1"] != before["kea1"] || after["kea2"] != before["kea2"] {
+		t.Fatalf("hashes before %v, after %v", before, after)
+	}
+}
