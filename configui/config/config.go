@@ -64,6 +64,9 @@ type Web struct {
 	SSOHeader        string         `yaml:"sso-header"`       // e.g. X-Forwarded-User
 	TrustedProxies   []string       `yaml:"trusted-proxies"`  // CIDRs the SSO header is accepted from
 	SSODefaultRole   string         `yaml:"sso-default-role"` // role of an SSO user not yet known; empty: unknown users are refused
+	// GrafanaURL is Grafana's root (the generator's links.grafana): pages
+	// and change results link to ddiscope's dashboards under it.
+	GrafanaURL string `yaml:"grafana-url"`
 }
 
 // File is the whole configuration.

@@ -17,9 +17,8 @@ import (
 type Located struct {
 	Subnet        map[string]any
 	SharedNetwork string // "" when the subnet is at the top level
-	// list is the subnet list holding it and index its position.
-	list  *[]any
-	index int
+	// Index is its position in its list.
+	Index int
 }
 
 // subnetKey is "subnet4" or "subnet6".
@@ -46,13 +45,6 @@ func number(v any) (int64, bool) {
 	return 0, false
 }
 
-// listAt returns m[key] as a list, with a setter that stores it back.
-func listAt(m map[string]any, key string) *[]any {
-	l, _ := m[key].([]any)
-	p := &l
-	return p
-}
-
 // Subnets calls fn for every subnet of the daemon, top-level and in
 // shared networks, in configuration order, until fn returns false.
 func Subnets(d map[string]any, daemon string, fn func(Located) bool) {
@@ -60,7 +52,7 @@ func Subnets(d map[string]any, daemon string, fn func(Located) bool) {
 	top, _ := d[key].([]any)
 	for i, s := range top {
 		if m, ok := s.(map[string]any); ok {
-			if !fn(Located{Subnet: m, list: nil, index: i}) {
+			if !fn(Located{Subnet: m, Index: i}) {
 				return
 			}
 		}
@@ -75,7 +67,7 @@ func Subnets(d map[string]any, daemon string, fn func(Located) bool) {
 		subs, _ := snm[key].([]any)
 		for i, s := range subs {
 			if m, ok := s.(map[string]any); ok {
-				if !fn(Located{Subnet: m, SharedNetwork: name, index: i}) {
+				if !fn(Located{Subnet: m, SharedNetwork: name, Index: i}) {
 					return
 				}
 			}

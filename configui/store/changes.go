@@ -102,7 +102,7 @@ func (s *Store) Changes(ctx context.Context, f ChangeFilter) ([]Change, error) {
 		f.Limit = 50
 	}
 	rows, err := s.pool.Query(ctx, `SELECT id, started_at, finished_at, username, remote_addr, server, daemon, peers, summary, diff, status, error, steps
-		FROM changes WHERE ($1 = '' OR server = $1) AND ($2 = '' OR daemon = $2) AND ($3::bigint = 0 OR id < $3)
+		FROM changes WHERE ($1 = '' OR server = $1 OR $1 = ANY(peers)) AND ($2 = '' OR daemon = $2) AND ($3::bigint = 0 OR id < $3)
 		ORDER BY id DESC LIMIT $4`, f.Server, f.Daemon, f.Before, f.Limit)
 	if err != nil {
 		return nil, s.check(err)

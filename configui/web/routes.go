@@ -61,6 +61,10 @@ func (s *Server) routes() []route {
 		{"GET " + rules.ConfigUISharedNetwork, viewer, s.sharedNetwork},
 
 		{"GET /audit", operator, s.audit},
+		{"GET /changes", operator, s.changes},
+		{"GET /changes/{change_id}", operator, s.change},
+		{"GET " + editPools, operator, s.subnetPoolsEdit},
+		{"POST " + editPools, operator, s.subnetPoolsUpdate},
 
 		{"GET /users", admin, s.users},
 		{"POST /users", admin, s.userCreate},

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ddiscope/ddiscope/configui/apply"
 	"github.com/ddiscope/ddiscope/configui/config"
 	"github.com/ddiscope/ddiscope/configui/inbox"
 	"github.com/ddiscope/ddiscope/configui/keaview"
@@ -40,6 +41,8 @@ type Options struct {
 	Log    *slog.Logger
 	// Kea reads the Kea pages' data; nil leaves them with alerts only.
 	Kea *keaview.View
+	// Apply makes changes; nil: one on Store with the defaults.
+	Apply *apply.Applier
 	// SessionKey signs session cookies and CSRF tokens; at least 32 bytes.
 	// Empty: read web.session-key-file, or make a random key (sessions then
 	// end when the editor restarts).
@@ -53,6 +56,7 @@ type Server struct {
 	cfg       *config.File
 	store     *store.Store
 	kea       *keaview.View
+	apply     *apply.Applier
 	log       *slog.Logger
 	key       []byte
 	secure    bool // cookies Secure even on plain HTTP (external-url is https)
@@ -78,6 +82,10 @@ func New(o Options) (*Server, error) {
 		loginSlot: make(chan struct{}, 2)}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.apply = o.Apply
+	if s.apply == nil {
+		s.apply = apply.New(apply.Options{Store: o.Store, Logger: o.Log})
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 4 << 20
@@ -173,6 +181,11 @@ func (s *Server) parseTemplates() error {
 			return links.ConfigUIURL(pattern, l.Map())
 		},
 		"alertsFor": func(m map[string][]inbox.Alert, id string) []inbox.Alert { return m[id] },
+		"cuurl": func(pattern string, l map[string]string) string {
+			var links rules.Links
+			return links.ConfigUIURL(pattern, l)
+		},
+		"dashboard": func(l map[string]string) string { return s.dashboardFor(l) },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/alerts.html")
 	if err != nil {

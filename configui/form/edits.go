@@ -1,0 +1,91 @@
+package form
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ddiscope/ddiscope/configui/edit"
+)
+
+// maxRows bounds the rows of a list form (pools, reservations).
+const maxRows = 256
+
+// Step is where an edit form is: "preview" shows the diff, "apply" makes
+// the change.
+type Step string
+
+const (
+	StepPreview Step = "preview"
+	StepApply   Step = "apply"
+)
+
+// EditCommon is what every edit form carries: the step and the hash of
+// each peer's configuration the form was built from.
+type EditCommon struct {
+	Step Step
+	Base map[string]string // peer → configuration hash
+}
+
+// readCommon reads the step and the base hashes ("peer:hash", repeated).
+func readCommon(r *http.Request) (EditCommon, error) {
+	c := EditCommon{Step: Step(r.PostFormValue("step")), Base: map[string]string{}}
+	if c.Step != StepPreview && c.Step != StepApply {
+		return c, fieldErr("step", "must be preview or apply")
+	}
+	for _, b := range r.PostForm["base"] {
+		peer, hash, ok := strings.Cut(b, ":")
+		if !ok || peer == "" || len(hash) != 64 || len(peer) > maxField {
+			return c, fieldErr("base", "the form's configuration hashes are damaged: reload the page")
+		}
+		c.Base[peer] = hash
+	}
+	if len(c.Base) == 0 {
+		return c, fieldErr("base", "the form carries no configuration hash: reload the page")
+	}
+	return c, nil
+}
+
+// EncodeBase is the inverse of the base fields.
+func EncodeBase(base map[string]string) []string {
+	var out []string
+	for p, h := range base {
+		out = append(out, p+":"+h)
+	}
+	return out
+}
+
+// ReadPools reads the pools form of a subnet: rows pool.0 … pool.N (an
+// existing pool's range, empty to remove it), class.N for new rows, and
+// "existing", the number of the subnet's pools when the form was built.
+func ReadPools(r *http.Request, daemon string, subnetID int64) (edit.Pools, EditCommon, error) {
+	f := edit.Pools{Daemon: daemon, SubnetID: subnetID}
+	if err := r.ParseForm(); err != nil {
+		return f, EditCommon{}, fieldErr("form", "cannot be read: %v", err)
+	}
+	c, err := readCommon(r)
+	if err != nil {
+		return f, c, err
+	}
+	n, err := strconv.Atoi(r.PostFormValue("existing"))
+	if err != nil || n < 0 || n > maxRows {
+		return f, c, fieldErr("existing", "the form is damaged: reload the page")
+	}
+	rows, err := strconv.Atoi(r.PostFormValue("rows"))
+	if err != nil || rows < n || rows > maxRows {
+		return f, c, fieldErr("rows", "the form is damaged: reload the page")
+	}
+	f.Existing = n
+	for i := range rows {
+		rng, err := value(r, "pool."+strconv.Itoa(i))
+		if err != nil {
+			return f, c, err
+		}
+		cl, err := value(r, "class."+strconv.Itoa(i))
+		if err != nil {
+			return f, c, err
+		}
+		f.Rows = append(f.Rows, edit.PoolRow{Range: strings.TrimSpace(rng), Class: strings.TrimSpace(cl)})
+	}
+	return f, c, nil
+}
