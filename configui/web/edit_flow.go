@@ -307,4 +307,3 @@ func hiddenOf(v url.Values) []hiddenField {
 	}
 	return out
 }
-

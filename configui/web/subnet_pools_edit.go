@@ -95,4 +95,3 @@ func (s *Server) subnetPoolsEdit(w http.ResponseWriter, r *http.Request) {
 func poolsTitle(l inbox.PageLabels) string {
 	return "Pools of subnet " + l["subnet_id"] + " (" + l["daemon"] + ") of " + l["server"]
 }
-
