@@ -108,3 +108,6 @@ func poolList(s map[string]any, pd bool) []any {
 func errorf(field, format string, args ...any) error {
 	return &apply.EditError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
+
+// jsonInt is a decimal integer as the decoded JSON number it replaces.
+func jsonInt(s string) json.Number { return json.Number(s) }

@@ -89,3 +89,64 @@ func ReadPools(r *http.Request, daemon string, subnetID int64) (edit.Pools, Edit
 	}
 	return f, c, nil
 }
+
+// parseEdit parses the body and reads the common fields.
+func parseEdit(r *http.Request) (EditCommon, error) {
+	if err := r.ParseForm(); err != nil {
+		return EditCommon{}, fieldErr("form", "cannot be read: %v", err)
+	}
+	return readCommon(r)
+}
+
+// fields reads text fields into their destinations, trimmed.
+func fields(r *http.Request, dst map[string]*string) error {
+	for name, p := range dst {
+		v, err := value(r, name)
+		if err != nil {
+			return err
+		}
+		*p = strings.TrimSpace(v)
+	}
+	return nil
+}
+
+// ReadSettings reads the subnet settings form.
+func ReadSettings(r *http.Request, daemon string, subnetID int64) (edit.Settings, EditCommon, error) {
+	f := edit.Settings{Daemon: daemon, SubnetID: subnetID}
+	c, err := parseEdit(r)
+	if err != nil {
+		return f, c, err
+	}
+	err = fields(r, map[string]*string{"valid": &f.Valid, "renew": &f.Renew, "rebind": &f.Rebind, "preferred": &f.Preferred,
+		"routers": &f.Routers, "dns_servers": &f.DNSServers, "domain_name": &f.DomainName, "relay": &f.Relay, "client_class": &f.ClientClass})
+	return f, c, err
+}
+
+// ReadNewSubnet reads the add-a-subnet form.
+func ReadNewSubnet(r *http.Request, daemon string) (edit.NewSubnet, EditCommon, error) {
+	f := edit.NewSubnet{Daemon: daemon}
+	c, err := parseEdit(r)
+	if err != nil {
+		return f, c, err
+	}
+	err = fields(r, map[string]*string{"id": &f.ID, "prefix": &f.Prefix, "pool": &f.Pool, "pool_class": &f.PoolClass, "shared_network": &f.SharedNetwork})
+	return f, c, err
+}
+
+// ReadMoveSubnet reads the shared-network form of a subnet.
+func ReadMoveSubnet(r *http.Request, daemon string, subnetID int64) (edit.MoveSubnet, EditCommon, error) {
+	f := edit.MoveSubnet{Daemon: daemon, SubnetID: subnetID}
+	c, err := parseEdit(r)
+	if err != nil {
+		return f, c, err
+	}
+	err = fields(r, map[string]*string{"shared_network": &f.To})
+	return f, c, err
+}
+
+// ReadRemoveSubnet reads the remove-a-subnet form (a confirmation).
+func ReadRemoveSubnet(r *http.Request, daemon string, subnetID int64) (edit.RemoveSubnet, EditCommon, error) {
+	f := edit.RemoveSubnet{Daemon: daemon, SubnetID: subnetID}
+	c, err := parseEdit(r)
+	return f, c, err
+}

@@ -307,3 +307,36 @@ func hiddenOf(v url.Values) []hiddenField {
 	}
 	return out
 }
+
+// showEditPage is the GET side of every edit form: read every peer's
+// configuration, then build the form's view model from it (an error from
+// view is a 404: the object is not in the configuration).
+func (s *Server) showEditPage(w http.ResponseWriter, r *http.Request, kind, title string, k config.Kea, l inbox.PageLabels, view func(c apply.Config) (any, error)) {
+	d := s.newEditData(kind, l, r.URL.Path)
+	cfg, err := s.readForEdit(r.Context(), k, l["daemon"], d)
+	if err != nil {
+		d.Message = "Kea could not be read, so nothing can be edited now: " + err.Error()
+		s.renderEdit(w, r, http.StatusBadGateway, title, d)
+		return
+	}
+	v, err := view(cfg)
+	if err != nil {
+		s.fail(w, r, nil, http.StatusNotFound, err.Error())
+		return
+	}
+	d.Form = v
+	s.renderEdit(w, r, http.StatusOK, title, d)
+}
+
+// badForm answers a form that could not be read at all.
+func (s *Server) badForm(w http.ResponseWriter, r *http.Request, sp editSpec, err error) {
+	d := s.newEditData(sp.kind, sp.l, r.URL.Path)
+	d.Message = err.Error()
+	s.showForm(w, r, http.StatusBadRequest, sp, d)
+}
+
+// formField is one labelled input of an edit form.
+type formField struct {
+	D                        *editData
+	Name, Label, Value, Hint string
+}

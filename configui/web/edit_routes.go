@@ -2,5 +2,9 @@ package web
 
 // The edit pages, under the page of the object they change.
 const (
-	editPools = "/servers/{server}/{daemon}/subnets/{subnet_id}/edit/pools"
+	editPools     = "/servers/{server}/{daemon}/subnets/{subnet_id}/edit/pools"
+	editSettings  = "/servers/{server}/{daemon}/subnets/{subnet_id}/edit/settings"
+	editRemove    = "/servers/{server}/{daemon}/subnets/{subnet_id}/edit/remove"
+	editMove      = "/servers/{server}/{daemon}/subnets/{subnet_id}/edit/shared-network"
+	editSubnetAdd = "/servers/{server}/{daemon}/edit/subnet-add"
 )

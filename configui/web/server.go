@@ -186,6 +186,16 @@ func (s *Server) parseTemplates() error {
 			return links.ConfigUIURL(pattern, l)
 		},
 		"dashboard": func(l map[string]string) string { return s.dashboardFor(l) },
+		// fld and inh build the edit forms' labelled fields.
+		"fld": func(d *editData, name, label, value, hint string) formField {
+			return formField{D: d, Name: name, Label: label, Value: value, Hint: hint}
+		},
+		"inh": func(m map[string]string, key string) string {
+			if v, ok := m[key]; ok {
+				return "empty: " + v + " from above"
+			}
+			return "empty: Kea's default"
+		},
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/alerts.html")
 	if err != nil {

@@ -76,20 +76,12 @@ func (s *Server) subnetPoolsEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := id(l, "subnet_id")
-	d := s.newEditData("pools", l, r.URL.Path)
-	title := poolsTitle(l)
-	cfg, err := s.readForEdit(r.Context(), k, l["daemon"], d)
-	if err != nil {
-		d.Message = "Kea could not be read, so nothing can be edited now: " + err.Error()
-		s.renderEdit(w, r, http.StatusBadGateway, title, d)
-		return
-	}
-	if _, err := edit.FindSubnet(cfg, l["daemon"], id); err != nil {
-		s.fail(w, r, nil, http.StatusNotFound, err.Error())
-		return
-	}
-	d.Form = poolsView(cfg, l["daemon"], id, nil)
-	s.renderEdit(w, r, http.StatusOK, title, d)
+	s.showEditPage(w, r, "pools", poolsTitle(l), k, l, func(c apply.Config) (any, error) {
+		if _, err := edit.FindSubnet(c, l["daemon"], id); err != nil {
+			return nil, err
+		}
+		return poolsView(c, l["daemon"], id, nil), nil
+	})
 }
 
 func poolsTitle(l inbox.PageLabels) string {

@@ -21,9 +21,7 @@ func (s *Server) subnetPoolsUpdate(w http.ResponseWriter, r *http.Request) {
 		edit: f.Edit(), summary: f.Summary(), stranded: f.Stranded,
 		view: func(c apply.Config) any { return poolsView(c, l["daemon"], subnet, &f) }}
 	if err != nil {
-		d := s.newEditData("pools", l, r.URL.Path)
-		d.Message = err.Error()
-		s.showForm(w, r, http.StatusBadRequest, sp, d)
+		s.badForm(w, r, sp, err)
 		return
 	}
 	s.runEdit(w, r, sp)
