@@ -150,3 +150,31 @@ func ReadRemoveSubnet(r *http.Request, daemon string, subnetID int64) (edit.Remo
 	c, err := parseEdit(r)
 	return f, c, err
 }
+
+// ReadPDPools reads the pd-pools form: pd.N (prefix/length, empty removes
+// an existing pool) and pdlen.N (delegated length), "existing" and "rows"
+// as in the pools form.
+func ReadPDPools(r *http.Request, subnetID int64) (edit.PDPools, EditCommon, error) {
+	f := edit.PDPools{SubnetID: subnetID}
+	c, err := parseEdit(r)
+	if err != nil {
+		return f, c, err
+	}
+	n, err := strconv.Atoi(r.PostFormValue("existing"))
+	if err != nil || n < 0 || n > maxRows {
+		return f, c, fieldErr("existing", "the form is damaged: reload the page")
+	}
+	rows, err := strconv.Atoi(r.PostFormValue("rows"))
+	if err != nil || rows < n || rows > maxRows {
+		return f, c, fieldErr("rows", "the form is damaged: reload the page")
+	}
+	f.Existing = n
+	for i := range rows {
+		var row edit.PDRow
+		if err := fields(r, map[string]*string{edit.PDField(i): &row.Prefix, edit.PDLenField(i): &row.Delegated}); err != nil {
+			return f, c, err
+		}
+		f.Rows = append(f.Rows, row)
+	}
+	return f, c, nil
+}

@@ -60,9 +60,10 @@ type editSpec struct {
 	edit     apply.EditFunc
 	summary  string
 	subnetID int64
-	// stranded checks the edit against the subnet's active leases (pool
-	// shrinks, subnet removals); nil when leases do not matter.
-	stranded func(c apply.Config, leases []netip.Addr) error
+	// leases checks the edit against the subnet's active leases read from
+	// one peer (pool shrinks, subnet removals); nil when leases do not
+	// matter. readErr says the leases could not be read from that peer.
+	leases func(ctx context.Context, p apply.Peer, c apply.Config) (problems, readErr error)
 	// view builds the form's view model from a peer's configuration, for
 	// showing the form again with the user's input and the problems.
 	view func(c apply.Config) any
@@ -181,7 +182,7 @@ func (s *Server) runEdit(w http.ResponseWriter, r *http.Request, sp editSpec) {
 	req := apply.Request{User: u.Name, RemoteAddr: s.remoteAddr(r).String(), Server: pairName(peers), Daemon: sp.l["daemon"],
 		Peers: peers, Base: sp.common.Base, Summary: sp.summary, Edit: sp.edit}
 	pv, err := s.apply.Preview(ctx, req)
-	if err == nil && sp.stranded != nil {
+	if err == nil && sp.leases != nil {
 		err = s.checkLeases(ctx, peers, sp, pv.Peers[0].Config)
 	}
 	if err != nil {
@@ -226,14 +227,36 @@ func pairNames(peers []apply.Peer) []string {
 func (s *Server) checkLeases(ctx context.Context, peers []apply.Peer, sp editSpec, cfg apply.Config) error {
 	var errs []error
 	for _, p := range peers {
-		leases, err := edit.ActiveLeases(ctx, p.Client, p.Service, sp.l["daemon"], sp.subnetID, time.Now())
+		problems, err := sp.leases(ctx, p, cfg)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		return sp.stranded(cfg, leases)
+		return problems
 	}
 	return &leaseReadError{errors.Join(errs...)}
+}
+
+// addressLeases is a lease check on a subnet's active addresses.
+func addressLeases(daemon string, subnet int64, stranded func(apply.Config, []netip.Addr) error) func(context.Context, apply.Peer, apply.Config) (error, error) {
+	return func(ctx context.Context, p apply.Peer, c apply.Config) (error, error) {
+		leases, err := edit.ActiveLeases(ctx, p.Client, p.Service, daemon, subnet, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		return stranded(c, leases), nil
+	}
+}
+
+// prefixLeases is a lease check on a DHCPv6 subnet's delegated prefixes.
+func prefixLeases(subnet int64, stranded func(apply.Config, []netip.Prefix) error) func(context.Context, apply.Peer, apply.Config) (error, error) {
+	return func(ctx context.Context, p apply.Peer, c apply.Config) (error, error) {
+		ps, err := edit.ActivePrefixes(ctx, p.Client, p.Service, subnet, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		return stranded(c, ps), nil
+	}
 }
 
 type leaseReadError struct{ err error }

@@ -65,6 +65,8 @@ func (s *Server) routes() []route {
 		{"GET /changes/{change_id}", operator, s.change},
 		{"GET " + editPools, operator, s.subnetPoolsEdit},
 		{"POST " + editPools, operator, s.subnetPoolsUpdate},
+		{"GET " + editPDPools, operator, s.subnetPDPoolsEdit},
+		{"POST " + editPDPools, operator, s.subnetPDPoolsUpdate},
 		{"GET " + editSettings, operator, s.subnetSettingsEdit},
 		{"POST " + editSettings, operator, s.subnetSettingsUpdate},
 		{"GET " + editRemove, operator, s.subnetRemoveEdit},

@@ -18,7 +18,7 @@ func (s *Server) subnetPoolsUpdate(w http.ResponseWriter, r *http.Request) {
 	subnet := id(l, "subnet_id")
 	f, common, err := form.ReadPools(r, l["daemon"], subnet)
 	sp := editSpec{kind: "pools", title: poolsTitle(l), k: k, l: l, common: common, subnetID: subnet,
-		edit: f.Edit(), summary: f.Summary(), stranded: f.Stranded,
+		edit: f.Edit(), summary: f.Summary(), leases: addressLeases(l["daemon"], subnet, f.Stranded),
 		view: func(c apply.Config) any { return poolsView(c, l["daemon"], subnet, &f) }}
 	if err != nil {
 		s.badForm(w, r, sp, err)

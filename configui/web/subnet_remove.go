@@ -17,7 +17,7 @@ func (s *Server) subnetRemove(w http.ResponseWriter, r *http.Request) {
 	subnet := id(l, "subnet_id")
 	f, common, err := form.ReadRemoveSubnet(r, l["daemon"], subnet)
 	sp := editSpec{kind: "subnet-remove", title: subnetRemoveTitle(l), k: k, l: l, common: common, subnetID: subnet,
-		edit: f.Edit(), summary: f.Summary(), stranded: f.Stranded,
+		edit: f.Edit(), summary: f.Summary(), leases: addressLeases(l["daemon"], subnet, f.Stranded),
 		view: func(c apply.Config) any { v, _ := subnetRefView(c, l["daemon"], subnet); return v }}
 	if err != nil {
 		s.badForm(w, r, sp, err)
