@@ -178,3 +178,25 @@ func ReadPDPools(r *http.Request, subnetID int64) (edit.PDPools, EditCommon, err
 	}
 	return f, c, nil
 }
+
+// ReadReservation reads the reservation form: orig (the reservation edited
+// or deleted, "type=identifier"; empty adds one), delete, id_type,
+// identifier, address, prefixes, hostname, classes, and dbbase (the hash of
+// the subnet's reservations in Kea's hosts database, when it has one).
+func ReadReservation(r *http.Request, daemon string, subnetID int64) (*edit.ReservationForm, EditCommon, string, error) {
+	f := &edit.ReservationForm{Daemon: daemon, SubnetID: subnetID}
+	c, err := parseEdit(r)
+	if err != nil {
+		return f, c, "", err
+	}
+	var del, dbbase string
+	if err := fields(r, map[string]*string{"orig": &f.Orig, "delete": &del, "id_type": &f.IDType, "identifier": &f.ID,
+		"address": &f.Addresses, "prefixes": &f.Prefixes, "hostname": &f.Hostname, "classes": &f.Classes, "dbbase": &dbbase}); err != nil {
+		return f, c, "", err
+	}
+	f.Delete = del == "1"
+	if f.Delete && f.Orig == "" {
+		return f, c, "", fieldErr("delete", "choose the reservation to delete")
+	}
+	return f, c, dbbase, nil
+}

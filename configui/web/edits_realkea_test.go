@@ -94,6 +94,9 @@ var (
 	formRE  = regexp.MustCompile(`(?s)<form method="post" action="(/servers/[^"]+)">(.*?)</form>`)
 	inputRE = regexp.MustCompile(`<input[^>]*?name="([^"]+)" value="([^"]*)"`)
 	linkRE  = regexp.MustCompile(`<a href="([^"]+)">Edit pools</a>`)
+	// A select's chosen value: the option marked selected, else the first.
+	selectRE = regexp.MustCompile(`(?s)<select id="[^"]*" name="([^"]+)">(.*?)</select>`)
+	optionRE = regexp.MustCompile(`<option value="([^"]*)"( selected)?>`)
 )
 
 // editForm is the edit form of a page: where it posts and its fields.
@@ -106,6 +109,18 @@ func editForm(t *testing.T, body string) (string, url.Values) {
 	v := url.Values{}
 	for _, in := range inputRE.FindAllStringSubmatch(m[2], -1) {
 		v.Add(in[1], htmlUnescape(in[2]))
+	}
+	for _, sel := range selectRE.FindAllStringSubmatch(m[2], -1) {
+		opts := optionRE.FindAllStringSubmatch(sel[2], -1)
+		for i, o := range opts {
+			if o[2] != "" || i == len(opts)-1 && v.Get(sel[1]) == "" {
+				v.Set(sel[1], htmlUnescape(opts[0][1]))
+				if o[2] != "" {
+					v.Set(sel[1], htmlUnescape(o[1]))
+				}
+				break
+			}
+		}
 	}
 	return m[1], v
 }

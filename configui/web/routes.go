@@ -67,6 +67,8 @@ func (s *Server) routes() []route {
 		{"POST " + editPools, operator, s.subnetPoolsUpdate},
 		{"GET " + editPDPools, operator, s.subnetPDPoolsEdit},
 		{"POST " + editPDPools, operator, s.subnetPDPoolsUpdate},
+		{"GET " + editReservations, operator, s.subnetReservationsEdit},
+		{"POST " + editReservations, operator, s.subnetReservationsUpdate},
 		{"GET " + editSettings, operator, s.subnetSettingsEdit},
 		{"POST " + editSettings, operator, s.subnetSettingsUpdate},
 		{"GET " + editRemove, operator, s.subnetRemoveEdit},

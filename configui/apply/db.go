@@ -1,0 +1,62 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ddiscope/ddiscope/configui/store"
+)
+
+// DBRequest is a change kept outside Kea's configuration (host
+// reservations in Kea's hosts database): the same lock and audit trail as
+// a configuration change, with Do making it.
+type DBRequest struct {
+	User, RemoteAddr, Server, Daemon string
+	Peers                            []string // the pair sharing the database (lock and audit)
+	Summary, Diff                    string
+	Target                           string // what Do writes to, for the steps ("hosts-database")
+	// Do makes the change in one transaction and says what it did.
+	Do func(ctx context.Context) (string, error)
+}
+
+// ApplyDB locks the pair, records the attempt, runs Do and records its
+// outcome. Nothing is done when the attempt cannot be recorded.
+func (a *Applier) ApplyDB(ctx context.Context, req DBRequest) (*Result, error) {
+	if a.opts.Store == nil {
+		return nil, fmt.Errorf("%w: no database for the audit trail", ErrRefused)
+	}
+	ps := make([]Peer, len(req.Peers))
+	for i, n := range req.Peers {
+		ps[i] = Peer{Name: n}
+	}
+	lctx, cancel := context.WithTimeout(ctx, a.opts.LockWait)
+	lock, err := a.opts.Store.Lock(lctx, lockName(Request{Daemon: req.Daemon, Peers: ps}))
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot lock %s: %w", ErrRefused, req.Server, err)
+	}
+	defer lock.Unlock()
+	id, err := a.opts.Store.StartChange(ctx, store.Change{Username: req.User, RemoteAddr: req.RemoteAddr, Server: req.Server,
+		Daemon: req.Daemon, Peers: req.Peers, Summary: req.Summary, Diff: req.Diff})
+	if err != nil {
+		return nil, fmt.Errorf("%w: the audit trail cannot record it: %w", ErrRefused, err)
+	}
+	began := time.Now()
+	did, doErr := req.Do(ctx)
+	step := store.Step{At: began.UTC(), Peer: req.Target, Command: "transaction", OK: doErr == nil, Text: did,
+		Took: time.Since(began).Round(time.Millisecond).String()}
+	status := store.ChangeApplied
+	errText := ""
+	if doErr != nil {
+		status, errText, step.Text, step.Result = store.ChangeFailed, doErr.Error(), doErr.Error(), -1
+	}
+	res := &Result{ChangeID: id, Status: status, Diff: req.Diff, Steps: []store.Step{step}}
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer fcancel()
+	if err := a.opts.Store.FinishChange(fctx, id, status, req.Diff, errText, res.Steps); err != nil {
+		doErr = errors.Join(doErr, fmt.Errorf("recording the outcome in the audit trail: %w", err))
+	}
+	return res, doErr
+}
