@@ -90,7 +90,11 @@ func reviewConfig(daemon string, dc *dhcpConfig, cfg *daemonConfig) []finding {
 
 	// Subnets and pools, in address order.
 	subnets := make([]addrRange, 0, len(cfg.subnetList))
-	var pools, pdPools []addrRange
+	nPools, nPD := 0, 0
+	for _, si := range cfg.subnetList {
+		nPools, nPD = nPools+len(si.ranges[0]), nPD+len(si.ranges[1])
+	}
+	pools, pdPools := make([]addrRange, 0, nPools), make([]addrRange, 0, nPD)
 	for _, si := range cfg.subnetList {
 		first, last, err := poolBounds(si.prefix)
 		if err != nil {
