@@ -82,7 +82,7 @@ func Up(ctx context.Context, o Options) error {
 		}
 	}
 	ports := DefaultPorts(o.PortOffset)
-	if err := checkPorts(ports); err != nil {
+	if err := CheckPorts(ports); err != nil {
 		return err
 	}
 	if err := s.reset(); err != nil {
@@ -214,8 +214,8 @@ func (s *State) waitFull() error {
 	return nil
 }
 
-// checkPorts fails, naming the first port taken, before anything starts.
-func checkPorts(p Ports) error {
+// CheckPorts fails, naming the first port taken, before anything starts.
+func CheckPorts(p Ports) error {
 	for _, l := range p.list() {
 		addr := fmt.Sprintf("127.0.0.1:%d", l.Port)
 		ln, err := net.Listen("tcp", addr)
@@ -328,8 +328,8 @@ is full and the alert KeaSubnetUtilizationCritical fires and reaches the config 
                  inbox: http://127.0.0.1:%[1]d/inbox
                  the full subnet, with its alert: http://127.0.0.1:%[1]d/servers/%[4]s/dhcp4/subnets/1
                  the HA pair: http://127.0.0.1:%[1]d/servers/%[4]s/ha
-  Prometheus     http://127.0.0.1:%[5]d/alerts   (rules generated for the demo: %[6]s utilisation alerts)
-                 fleet totals (the HA pair counted once): http://127.0.0.1:%[5]d/graph?g0.expr=kea_dhcp4_fleet_addresses_assigned
+  Prometheus     %[18]s   (rules generated for the demo: %[6]s utilisation alerts)
+                 fleet totals (the HA pair counted once): http://127.0.0.1:%[5]d/api/v1/query?query=kea_dhcp4_fleet_addresses_assigned
   Alertmanager   http://127.0.0.1:%[7]d/
   ddiscope       http://127.0.0.1:%[8]d/metrics
                  curl -s http://127.0.0.1:%[8]d/metrics | grep -E '^kea_(dhcp4_subnet_utilization|ha_state|dhcp4_fleet)'
@@ -341,5 +341,15 @@ Servers: %[4]s and %[13]s (Kea DHCPv4 HA pair, load-balancing), %[14]s (DHCPv6),
 Everything is in %[17]s (configuration, logs, demo.json); traffic: %[17]s/traffic.log.
 Stop it all with: make demo-stop
 `, p.ConfigUI, s.Info.Admin, s.Info.Password, KeaHA1, p.Prometheus, AlertFor, p.Alertmanager, p.Ddiscope, KeaHA1,
-		grafana, p.PrimaryDNS, p.SecondaryDNS, KeaHA2, KeaV6, NSPrimary, NSSecondary, s.Dir)
+		grafana, p.PrimaryDNS, p.SecondaryDNS, KeaHA2, KeaV6, NSPrimary, NSSecondary, s.Dir, PrometheusAlertsURL(p.Prometheus))
+}
+
+// PrometheusAlertsURL is Prometheus' alerts page: /alerts, or /classic/alerts
+// where the build has no React UI (Debian's 2.42 package).
+func PrometheusAlertsURL(port int) string {
+	u := fmt.Sprintf("http://127.0.0.1:%d/alerts", port)
+	if httpOK(u) != nil {
+		return fmt.Sprintf("http://127.0.0.1:%d/classic/alerts", port)
+	}
+	return u
 }

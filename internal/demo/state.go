@@ -117,6 +117,16 @@ func nsNames(dir string) (lan, ha1, ha2, v6 string) {
 	return base + "-lan", base + "-ha1", base + "-ha2", base + "-v6"
 }
 
+// NamespaceNames are the network namespaces a demo in dir creates.
+func NamespaceNames(dir string) []string {
+	abs, _ := filepath.Abs(dir)
+	lan, ha1, ha2, v6 := nsNames(abs)
+	return []string{lan, ha1, ha2, v6}
+}
+
+// Open reads a demo's state directory, for a look at what it started.
+func Open(dir string) (*State, error) { return open(dir, io.Discard) }
+
 // open reads a state directory (which need not exist yet).
 func open(dir string, out io.Writer) (*State, error) {
 	abs, err := filepath.Abs(dir)
