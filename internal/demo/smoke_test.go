@@ -422,3 +422,35 @@ func serviceDaemons(t *testing.T) []string {
 	}
 	return out
 }
+
+// A port in use stops the demo before it starts anything, naming the port
+// and what needed it.
+func TestDemoRefusesAPortInUse(t *testing.T) {
+	requireDemo(t)
+	bin := buildBinaries(t)
+	dir, err := os.MkdirTemp("", "ddd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	offset := freeOffset(t)
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", demo.DefaultPorts(offset).Prometheus))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cmd := exec.Command(filepath.Join(bin, "ddiscope-demo"), "--dir", dir, "up", "--no-install", "--port-offset", strconv.Itoa(offset))
+	out, err := cmd.CombinedOutput()
+	want := fmt.Sprintf("port %d (Prometheus) is in use on 127.0.0.1", demo.DefaultPorts(offset).Prometheus)
+	if err == nil || !strings.Contains(string(out), want) {
+		t.Fatalf("up with Prometheus' port taken: %v\n%s\nwant %q", err, out, want)
+	}
+	if procs := readProcs(t, dir); len(procs) != 0 {
+		t.Errorf("up started %v anyway", procs)
+	}
+	for _, ns := range demo.NamespaceNames(dir) {
+		if _, err := os.Stat("/run/netns/" + ns); err == nil {
+			t.Errorf("namespace %s created", ns)
+		}
+	}
+}
