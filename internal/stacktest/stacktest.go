@@ -38,10 +38,10 @@ import (
 // The server names, as ddiscope, Prometheus, Alertmanager and the editor
 // all call them (the `server` label).
 const (
-	ServerA  = "kea-a" // HA "server1" (primary), dhcp4 through its Control Agent
-	ServerB  = "kea-b" // HA "server2" (secondary)
-	Server6  = "kea-6" // kea-dhcp6 on its UNIX socket
-	Admin    = "admin" // the editor's admin user
+	ServerA = "kea-a" // HA "server1" (primary), dhcp4 through its Control Agent
+	ServerB = "kea-b" // HA "server2" (secondary)
+	Server6 = "kea-6" // kea-dhcp6 on its UNIX socket
+	Admin   = "admin" // the editor's admin user
 )
 
 // TinySubnet is subnet 1 of the HA pair, 198.18.0.0/24, outside any shared
