@@ -92,6 +92,25 @@ func TestRemediationLinkInTheBrowser(t *testing.T) {
 	t.Logf("screenshots: %s, %s", shot, s.Screenshot(t, ctx, "configui-inbox.png"))
 
 	t.Run("lease search on the HA pair", func(t *testing.T) { leaseSearch(t, s, ctx) })
+	t.Run("dhcp6 subnet page", func(t *testing.T) { dhcp6Subnet(t, s, ctx) })
+}
+
+// dhcp6Subnet: after perfdhcp -6, the kea-dhcp6's subnet page shows the
+// addresses and delegated prefixes its Kea reports.
+func dhcp6Subnet(t *testing.T, s *stacktest.Stack, ctx context.Context) {
+	if r := s.V6.Perfdhcp6(t, 5); r.Completed() == 0 {
+		t.Fatalf("perfdhcp -6: no client got a lease:\n%s", r.Output)
+	}
+	s.Open(t, ctx, "/servers/"+stacktest.Server6+"/dhcp6/subnets/1")
+	for row, stat := range map[string]string{"Addresses": "nas", "Delegated prefixes": "pds"} {
+		want := fmt.Sprintf("%d of %d", s.Statistic(t, stacktest.Server6, "dhcp6", "subnet[1].assigned-"+stat),
+			s.Statistic(t, stacktest.Server6, "dhcp6", "subnet[1].total-"+stat))
+		if got := s.Text(t, ctx, `//table[starts-with(caption, "Subnet ")]//tr[th="`+row+`"]/td`); !strings.HasPrefix(got, want+" ") {
+			t.Errorf("dhcp6 subnet 1: %s %q, Kea reports %s", row, got, want)
+		} else {
+			t.Logf("dhcp6 subnet 1: %s %s, as Kea reports", row, got)
+		}
+	}
 }
 
 // leaseSearch searches perfdhcp's leases of the tiny subnet by IP, MAC

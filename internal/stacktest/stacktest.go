@@ -15,7 +15,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -406,24 +405,6 @@ func moduleRoot() (string, error) {
 		}
 		d = parent
 	}
-}
-
-// Webhook posts body to the editor's Alertmanager webhook with the token
-// and returns the status code.
-func (s *Stack) Webhook(t testing.TB, body string) int {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.URL+rules.ConfigUIInbox, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.WebhookToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("stacktest: webhook: %v", err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 // Statistic reads one statistic from a server's own DHCP daemon socket:
