@@ -63,8 +63,10 @@ fuzz:
 # Grafana where installed) with traffic that fires an alert, prints the URLs
 # and returns. Needs root. DEMO_DIR (default /tmp/ddiscope-demo) holds
 # everything; DEMO_PORT_OFFSET moves every port.
+# DEMO_FLAGS passes flags to `ddiscope-demo up` (see its --help).
+DEMO_FLAGS ?=
 demo: build
-	$(BIN)/ddiscope-demo up
+	$(BIN)/ddiscope-demo up $(DEMO_FLAGS)
 
 # Stops every process `make demo` started (by PID, checked against
 # /proc) and deletes its network namespaces.

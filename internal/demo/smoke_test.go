@@ -34,10 +34,10 @@ const alertWait = 3 * time.Minute
 // not there before the demo is a service the demo started.
 var serviceBinaries = []string{"kea-dhcp4", "kea-dhcp6", "kea-ctrl-agent", "named", "postgres", "prometheus", "prometheus-aler", "grafana-server", "grafana"}
 
-// TestDemoSmoke runs the demo as a newcomer does (`ddiscope-demo up`, which
-// `make demo` runs), waits for the utilisation alert to reach the config
+// TestDemoSmoke runs the demo as a newcomer does (`make demo`, which runs
+// `ddiscope-demo up`), waits for the utilisation alert to reach the config
 // editor's inbox, checks the fleet totals against the real servers, takes
-// the README's screenshots, stops the demo (`ddiscope-demo down`) and checks
+// the README's screenshots, stops the demo (`make demo-stop`) and checks
 // that nothing it started is left: no process, no listener, no namespace,
 // no service started or enabled.
 //
@@ -56,7 +56,7 @@ func TestDemoSmoke(t *testing.T) {
 	bootBefore := bootLinkList(t)
 	daemonsBefore := serviceDaemons(t)
 
-	out := runDemo(t, bin, dir, offset, "up", "--no-install", "--traffic-minutes=10")
+	out := runMake(t, bin, dir, offset, "demo", "--no-install --traffic-minutes=10")
 	t.Cleanup(func() { runDemo(t, bin, dir, offset, "down") }) // also when the test fails half-way
 	info := readInfo(t, dir)
 	if !strings.Contains(out, "password "+info.Password) || info.Password == "" {
@@ -94,7 +94,7 @@ func TestDemoSmoke(t *testing.T) {
 	checkFleetTotals(t, dir, info)
 	screenshots(t, editor, subnetPage, info)
 
-	runDemo(t, bin, dir, offset, "down")
+	runMake(t, bin, dir, offset, "demo-stop", "")
 	for _, p := range procs {
 		if p.Alive() {
 			t.Errorf("after down, %s (pid %d) still runs", p.Name, p.PID)
@@ -171,6 +171,22 @@ func buildBinaries(t *testing.T) string {
 		}
 	}
 	return bin
+}
+
+// runMake runs `make demo` or `make demo-stop` as a newcomer does, with the
+// binaries in bin, the state in dir and the ports moved by offset.
+func runMake(t *testing.T, bin, dir string, offset int, target, flags string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "make", "-C", "../..", target, "BIN="+bin, "DEMO_FLAGS="+flags)
+	cmd.Env = append(os.Environ(), "DEMO_DIR="+dir, "DEMO_PORT_OFFSET="+strconv.Itoa(offset))
+	out, err := cmd.CombinedOutput()
+	t.Logf("make %s:\n%s", target, out)
+	if err != nil {
+		t.Fatalf("make %s: %v", target, err)
+	}
+	return string(out)
 }
 
 func runDemo(t *testing.T, bin, dir string, offset int, args ...string) string {
