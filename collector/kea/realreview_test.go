@@ -2,12 +2,14 @@ package kea
 
 import (
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
+	"github.com/ddiscope/ddiscope/internal/keactl"
 	"github.com/ddiscope/ddiscope/internal/keagen"
 	"github.com/ddiscope/ddiscope/internal/keatest"
 )
@@ -162,4 +164,47 @@ func TestRealKeaSampleCountOnALargeConfig(t *testing.T) {
 	if got := findingSubjects(snap, catalog.CheckSampleCount); len(got) != 0 {
 		t.Errorf("after the fix: %q", got)
 	}
+}
+
+// caPoller polls a Control Agent with credentials and, for https, its trust anchor.
+func caPoller(t *testing.T, cat *catalog.Catalog, lab *keatest.Lab, auth *keatest.BasicAuth, files *keatest.TLSFiles) *Poller {
+	t.Helper()
+	opts := keactl.Options{Name: "lab", URL: lab.CAURL, Username: auth.User, Password: auth.Password}
+	if files != nil {
+		opts.CAFile = files.TrustAnchor
+	}
+	client, err := keactl.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPoller(client, cat, slog.New(slog.DiscardHandler), Options{})
+	t.Cleanup(p.Close)
+	return p
+}
+
+// A real Kea 2.2 Control Agent asking for basic authentication over plain
+// HTTP: ddiscope, polling with those credentials, finds them sent in
+// clear. The agent restarted with TLS (a throwaway self-signed
+// certificate), and ddiscope pointed at https, finds nothing.
+func TestRealKeaAgentCredentialsWithoutTLS(t *testing.T) {
+	keatest.Require(t, "kea-dhcp4", "kea-ctrl-agent")
+	auth := &keatest.BasicAuth{User: "ddiscope", Password: "s3cret"}
+	lab := keatest.Start(t, keatest.Options{ControlAgent: true, CAAuth: auth})
+	cat := testCat(t)
+	agent := map[string]string{"server": "lab", "daemon": "ca", "check": catalog.CheckCredentialsNoTLS}
+	snap := mustPoll(t, caPoller(t, cat, lab, auth, nil))
+	if got, want := findingSubjects(snap, catalog.CheckCredentialsNoTLS), []string{"control-agent (authentication without cert-file)"}; !slices.Equal(got, want) {
+		t.Errorf("over http: %q, want %q", got, want)
+	}
+	want(t, snap.Samples, "ddiscope_config_finding", map[string]string{"server": "lab", "daemon": "ca", "severity": "warning"}, 1)
+	want(t, snap.Samples, "ddiscope_config_findings_omitted", agent, 0)
+
+	files := keatest.SelfSignedTLS(t)
+	lab.ReconfigureCA(t, auth, files)
+	snap = mustPoll(t, caPoller(t, cat, lab, auth, files))
+	if got := findingSubjects(snap, catalog.CheckCredentialsNoTLS); len(got) != 0 {
+		t.Errorf("over https: %q", got)
+	}
+	want(t, snap.Samples, "ddiscope_config_findings_omitted", agent, 0) // the check ran
+	want(t, snap.Samples, "kea_daemon_up", map[string]string{"daemon": "dhcp4"}, 1)
 }
