@@ -208,3 +208,40 @@ func TestRealKeaAgentCredentialsWithoutTLS(t *testing.T) {
 	want(t, snap.Samples, "ddiscope_config_findings_omitted", agent, 0) // the check ran
 	want(t, snap.Samples, "kea_daemon_up", map[string]string{"daemon": "dhcp4"}, 1)
 }
+
+// A real Kea 2.2 loads the ha hook without lease_cmds (the pair then
+// cannot send lease updates or synchronise): found; gone once lease_cmds
+// is loaded with config-set. (The other variant, ha-server-name without
+// the ha hook, is in TestRealKeaAcceptedMistakesAreFound.) The peer is
+// never started: the finding is about this server's configuration.
+func TestRealKeaHAHookWithoutLeaseCmds(t *testing.T) {
+	keatest.Require(t, "kea-dhcp4")
+	ha := map[string]any{"library": keatest.HookPath(t, "libdhcp_ha.so"), "parameters": map[string]any{
+		"high-availability": []any{map[string]any{"this-server-name": "server1", "mode": "hot-standby", "peers": []any{
+			map[string]any{"name": "server1", "url": "http://127.0.0.1:1/", "role": "primary"},
+			map[string]any{"name": "server2", "url": "http://127.0.0.2:1/", "role": "standby"},
+		}}}}}
+	extra, err := json.Marshal(map[string]any{"hooks-libraries": []any{map[string]any{"library": keatest.HookPath(t, "libdhcp_stat_cmds.so")}, ha}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab := keatest.Start(t, keatest.Options{Extra4: string(extra)})
+	cat := testCat(t)
+	p := socketPoller(t, cat, "lab", lab.Socket4, Options{ConfigRefresh: 1})
+	snap := mustPoll(t, p)
+	if got, want := findingSubjects(snap, catalog.CheckHookMissing), []string{"lease_cmds (needed by the ha hook: lease updates and synchronisation between peers)"}; !slices.Equal(got, want) {
+		t.Errorf("ha without lease_cmds: %q, want %q", got, want)
+	}
+	want(t, snap.Samples, "ddiscope_config_finding", map[string]string{"check": catalog.CheckHookMissing, "severity": "critical"}, 1)
+
+	conf := runningConfig(t, lab, lab.Socket4, "Dhcp4")
+	conf["hooks-libraries"] = append([]any{map[string]any{"library": keatest.HookPath(t, "libdhcp_lease_cmds.so")}}, conf["hooks-libraries"].([]any)...)
+	if res, text := keaCommand(t, lab, lab.Socket4, "config-set", "Dhcp4", conf); res != 0 {
+		t.Fatalf("config-set with lease_cmds: %d %s", res, text)
+	}
+	snap = mustPoll(t, p)
+	if got := findingSubjects(snap, catalog.CheckHookMissing); len(got) != 0 {
+		t.Errorf("with lease_cmds: %q", got)
+	}
+	want(t, snap.Samples, "ddiscope_config_findings_omitted", map[string]string{"check": catalog.CheckHookMissing}, 0)
+}
