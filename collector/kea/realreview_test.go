@@ -315,3 +315,79 @@ func TestRealKeaSubnetInStatisticsMissingFromConfig(t *testing.T) {
 	}
 	want(t, snap.Samples, "ddiscope_config_findings_omitted", check, 0)
 }
+
+// haFindings returns the derived findings per server, as "check: subject".
+func haFindings(out []collector.Sample) map[string][]string {
+	got := map[string][]string{}
+	for _, s := range out {
+		if s.Metric.Name == "ddiscope_config_finding" {
+			e := s.ExtraValues()
+			got[s.ID.Values[0]] = append(got[s.ID.Values[0]], e[0]+": "+e[2])
+		}
+	}
+	for _, g := range got {
+		slices.Sort(g)
+	}
+	return got
+}
+
+// A real Kea 2.2 load-balancing pair whose peers define their subnets
+// differently (each peer alone is valid): server2 has other pools in
+// subnet 3, subnet 40 where server1 has subnet 4, and a subnet 50 inside
+// server1's subnet 1. Both peers polled, the pair deriver finds the
+// differences and the overlaps across the peers; config-set of server1's
+// subnets on server2 makes them go.
+func TestRealHASubnetsDifferAndOverlap(t *testing.T) {
+	t.Parallel()
+	server2 := `[
+	  { "id": 3, "subnet": "198.18.2.0/24", "pools": [ { "pool": "198.18.2.10-198.18.2.14", "client-class": "HA_server1" },
+	                                                   { "pool": "198.18.2.15-198.18.2.29", "client-class": "HA_server2" } ] },
+	  { "id": 40, "subnet": "198.18.3.0/24", "pools": [ { "pool": "198.18.3.10-198.18.3.250" } ] },
+	  { "id": 50, "subnet": "198.18.0.128/25", "pools": [ { "pool": "198.18.0.200-198.18.0.210" } ] } ]`
+	h := keatest.StartHA(t, keatest.HAOptions{Subnet4: [2]string{"", server2}})
+	cat := testCat(t)
+	ps := [2]*Poller{}
+	for i, l := range h.Servers {
+		ps[i] = socketPoller(t, cat, []string{"kea-a", "kea-b"}[i], l.Socket4, Options{ConfigRefresh: 1})
+	}
+	out := derive(cat, mustPoll(t, ps[0]), mustPoll(t, ps[1]))
+	wantFindings := map[string][]string{
+		"kea-a": {
+			"ha-subnet-overlap: subnet 1 198.18.0.0/24 overlaps subnet 50 198.18.0.128/25 on peer kea-b",
+			"ha-subnet-overlap: subnet 4 198.18.3.0/24 overlaps subnet 40 198.18.3.0/24 on peer kea-b",
+			"ha-subnets-differ: subnet 3 198.18.2.0/24 has other pools or shared network on peer kea-b",
+			"ha-subnets-differ: subnet 4 198.18.3.0/24 missing on peer kea-b",
+		},
+		"kea-b": {
+			"ha-subnet-overlap: subnet 40 198.18.3.0/24 overlaps subnet 4 198.18.3.0/24 on peer kea-a",
+			"ha-subnet-overlap: subnet 50 198.18.0.128/25 overlaps subnet 1 198.18.0.0/24 on peer kea-a",
+			"ha-subnets-differ: subnet 3 198.18.2.0/24 has other pools or shared network on peer kea-a",
+			"ha-subnets-differ: subnet 40 198.18.3.0/24 missing on peer kea-a",
+			"ha-subnets-differ: subnet 50 198.18.0.128/25 missing on peer kea-a",
+		},
+	}
+	got := haFindings(out)
+	for server, w := range wantFindings {
+		if !slices.Equal(got[server], w) {
+			t.Errorf("%s:\n got %q\nwant %q", server, got[server], w)
+		}
+	}
+	want(t, out, "ddiscope_config_finding", map[string]string{"server": "kea-a", "check": catalog.CheckHASubnetOverlap, "severity": "critical"}, 1)
+	want(t, out, "kea_ha_pair_config_drift", map[string]string{"server": "kea-a", "part": "subnets"}, 1)
+
+	// Fixed: server2 gets server1's subnets (config-set restarts its HA
+	// service, which the review does not wait for).
+	conf := runningConfig(t, h.Servers[1], h.Servers[1].Socket4, "Dhcp4")
+	conf["subnet4"] = runningConfig(t, h.Servers[0], h.Servers[0].Socket4, "Dhcp4")["subnet4"]
+	if res, text := keaCommand(t, h.Servers[1], h.Servers[1].Socket4, "config-set", "Dhcp4", conf); res != 0 {
+		t.Fatalf("config-set of server1's subnets on server2: %d %s", res, text)
+	}
+	out = derive(cat, mustPoll(t, ps[0]), mustPoll(t, ps[1]))
+	absent(t, out, "ddiscope_config_finding", nil)
+	for _, server := range []string{"kea-a", "kea-b"} {
+		for _, check := range haChecks {
+			want(t, out, "ddiscope_config_findings_omitted", map[string]string{"server": server, "check": check}, 0)
+		}
+		want(t, out, "kea_ha_pair_config_drift", map[string]string{"server": server, "part": "subnets"}, 0)
+	}
+}
