@@ -132,7 +132,7 @@ var reviewRunbooks = map[string]Runbook{
 		Meaning:   "Kea's statistics name a subnet id that the configuration it returns does not have. " + "The subject names the id; this check runs on every poll, from the statistics ddiscope reads anyway.",
 		Impact:    "The subnet's statistics are stale (a subnet removed or renumbered without Kea dropping them) and inflate totals, or the configuration ddiscope read is not the one Kea runs; labels of that subnet have no prefix.",
 		Diagnosis: "`statistic-get-all` lists `subnet[N].…`; `config-get` has no subnet N. Kea 2.2 has no config-hash-get: ddiscope reads config-get again when the statistics' subnets change.",
-		Fix:       "`statistic-remove` the stale statistics, or `config-reload` the server; if the subnet should exist, restore it.",
+		Fix:       "`statistic-remove` each stale `subnet[N].…` statistic: Kea 2.2 keeps some of a subnet that `config-set` or `config-reload` removed (`v4-reservation-conflicts` always, `assigned-addresses` when the subnet had leases), so reloading does not drop them. If the subnet should exist, restore it.",
 	},
 	catalog.CheckHASubnetsDiffer: {
 		Meaning:   "This server and its HA peer define a subnet differently (other prefix, pools, pool client classes or shared network) or only one of them has it. " + reviewWhere,
