@@ -199,6 +199,18 @@ func serveEditor(ctx context.Context, log *slog.Logger, cfg *config.File, webCon
 		log.Error("kea", "err", err)
 		return 1
 	}
+	// Read every Kea configuration now, so that the first remediation link
+	// does not wait for config-get (seconds at 10,000 subnets through Kea
+	// 2.2's Control Agent). In the background: a Kea that is down delays
+	// nothing and is only logged; its pages retry on their own.
+	go func() {
+		began := time.Now()
+		if err := view.Warm(ctx); err != nil {
+			log.Warn("kea: reading the configurations at start", "err", err)
+			return
+		}
+		log.Info("kea: configurations read", "servers", len(cfg.Kea), "took", time.Since(began))
+	}()
 	srv, err := web.New(web.Options{Config: cfg, Store: st, Kea: view, Log: log})
 	if err != nil {
 		log.Error("web", "err", err)

@@ -8,11 +8,17 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	toolkit "github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/ddiscope/ddiscope/configui/auth"
+	"github.com/ddiscope/ddiscope/configui/config"
 	"github.com/ddiscope/ddiscope/configui/store"
+	"github.com/ddiscope/ddiscope/internal/keafixture"
 	"github.com/ddiscope/ddiscope/internal/pgtest"
 )
 
@@ -80,5 +86,46 @@ func TestUserCommands(t *testing.T) {
 	os.WriteFile(bad, []byte("database: {name: x}\nnope: 1\n"), 0o600)
 	if code, _, errs := runCLI(t, "", "--config.file="+bad, "serve", "--check-config"); code == 0 || !strings.Contains(errs, `unknown key "nope"`) {
 		t.Fatalf("bad config: %d %q", code, errs)
+	}
+}
+
+// The editor reads every Kea configuration at start, before anyone opens a
+// page, so the first remediation link does not wait for config-get.
+func TestServeWarmsTheKeaConfigurationsAtStart(t *testing.T) {
+	pg := pgtest.Start(t)
+	conn := pg.NewDatabase(t)
+	db := conn[strings.Index(conn, "dbname=")+len("dbname=") : strings.Index(conn, " sslmode")]
+	kea := keafixture.New(t, map[string]string{
+		"ca:config-get":     "../../testdata/kea/kea2.2-ca-config-get.json",
+		"ca:version-get":    "../../testdata/kea/kea2.2-ca-version-get.json",
+		"dhcp4:config-get":  "../../testdata/kea/kea2.2-dhcp4-config-get.json",
+		"dhcp4:version-get": "../../testdata/kea/kea2.2-dhcp4-version-get.json",
+		"dhcp4:status-get":  "../../testdata/kea/kea2.2-dhcp4-status-get.json",
+	})
+	cfg, err := config.Parse("warm.yml", []byte(fmt.Sprintf("kea:\n  - name: kea1\n    url: %s\n    daemons: [dhcp4]\ndatabase:\n  host: 127.0.0.1\n  port: %d\n  user: postgres\n  name: %s\n", kea.URL, pg.Port, db)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	listen, file := []string{"127.0.0.1:0"}, ""
+	done := make(chan int)
+	go func() {
+		done <- serveEditor(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, &toolkit.FlagConfig{WebListenAddresses: &listen, WebConfigFile: &file}, io.Discard)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !slices.Contains(kea.Commands(), "dhcp4:config-get") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no config-get within 20 s of the start; Kea was sent %v", kea.Commands())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop within 15 s of its context")
 	}
 }

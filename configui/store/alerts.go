@@ -80,15 +80,74 @@ func (s *Store) Alerts(ctx context.Context, q AlertQuery) ([]inbox.Alert, int, e
 }
 
 // Firing returns the firing alerts that belong on a page (see
-// inbox.Matches), newest first: the page's server, and for each other
-// identity label of the page, alerts that carry the same value or none.
-// The label names are fixed; only values are parameters.
+// inbox.Matches), newest first, at most 1,000: the page's server, and for
+// each other identity label of the page, alerts that carry the same value
+// or none. The label names are fixed; only values are parameters.
 func (s *Store) Firing(ctx context.Context, page inbox.PageLabels) ([]inbox.Alert, error) {
+	return s.FiringBy(ctx, page, FiringFilter{})
+}
+
+// FiringFilter narrows Firing for a list of subnets, whose alerts may be
+// many more than one page shows.
+type FiringFilter struct {
+	// SubnetIDs keeps the alerts of these subnets (and their pools) only.
+	SubnetIDs []string
+	// WithoutSubnet keeps the alerts that are about no subnet only (the
+	// server's or the daemon's own).
+	WithoutSubnet bool
+}
+
+// FiringBy is Firing narrowed by f.
+func (s *Store) FiringBy(ctx context.Context, page inbox.PageLabels, f FiringFilter) ([]inbox.Alert, error) {
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
-	q := `SELECT fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, source, updated_at
-		FROM alerts WHERE status = 'firing' AND server = $1`
+	where, args := firingWhere(page)
+	if f.SubnetIDs != nil {
+		args = append(args, f.SubnetIDs)
+		where += fmt.Sprintf(" AND labels->>'subnet_id' = ANY($%d)", len(args))
+	}
+	if f.WithoutSubnet {
+		where += " AND NOT labels ? 'subnet_id'"
+	}
+	rows, err := s.pool.Query(ctx, `SELECT fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, source, updated_at
+		FROM alerts `+where+` ORDER BY updated_at DESC, starts_at DESC LIMIT 1000`, args...)
+	if err != nil {
+		return nil, s.check(err)
+	}
+	as, err := scanAlerts(rows)
+	if err != nil {
+		return nil, s.check(err)
+	}
+	return inbox.Filter(page, as), nil
+}
+
+// FiringSubnets returns the subnet_ids of every firing alert that belongs
+// on the page (all of them, unlike Firing: a subnet list filters
+// 10,000 subnets by it).
+func (s *Store) FiringSubnets(ctx context.Context, page inbox.PageLabels) (map[string]bool, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
+	where, args := firingWhere(page)
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT labels->>'subnet_id' FROM alerts `+where+` AND labels ? 'subnet_id'`, args...)
+	if err != nil {
+		return nil, s.check(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, s.check(err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// firingWhere selects the firing alerts of a page (see Firing).
+func firingWhere(page inbox.PageLabels) (string, []any) {
+	q := `WHERE status = 'firing' AND server = $1`
 	args := []any{page["server"]}
 	for _, l := range []string{"daemon", "subnet_id", "pool_id", "shared_network"} {
 		if v, ok := page[l]; ok {
@@ -99,15 +158,7 @@ func (s *Store) Firing(ctx context.Context, page inbox.PageLabels) ([]inbox.Aler
 	if _, ok := page["shared_network"]; ok {
 		q += " AND (labels ? 'shared_network' OR NOT labels ? 'subnet_id')"
 	}
-	rows, err := s.pool.Query(ctx, q+` ORDER BY updated_at DESC, starts_at DESC LIMIT 1000`, args...)
-	if err != nil {
-		return nil, s.check(err)
-	}
-	as, err := scanAlerts(rows)
-	if err != nil {
-		return nil, s.check(err)
-	}
-	return inbox.Filter(page, as), nil
+	return q, args
 }
 
 func scanAlerts(rows pgx.Rows) ([]inbox.Alert, error) {

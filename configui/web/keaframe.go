@@ -94,20 +94,15 @@ func (s *Server) keaPage(w http.ResponseWriter, r *http.Request, kind, title str
 			d.View = v
 		}
 	}
-	as, err := s.store.Firing(r.Context(), l)
+	// On the subnet list a subnet's alerts are on its row; here only the
+	// daemon's own.
+	as, err := s.store.FiringBy(r.Context(), l, store.FiringFilter{WithoutSubnet: kind == "subnets"})
 	switch {
 	case errors.Is(err, store.ErrUnavailable):
 		d.AlertsErr = "The alert inbox is unavailable while the database is away."
 	case err != nil:
 		s.log.Error("reading alerts for a page", "err", err)
 		d.AlertsErr = "The alerts could not be read."
-	case kind == "subnets":
-		// A subnet's alerts are on its row; here only the daemon's own.
-		for _, a := range as {
-			if a.Labels["subnet_id"] == "" {
-				d.Alerts = append(d.Alerts, a)
-			}
-		}
 	default:
 		d.Alerts = as
 	}

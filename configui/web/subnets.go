@@ -33,23 +33,33 @@ func (s *Server) subnets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ex := &subnetsExtra{Filter: f, BySubnet: map[string][]inbox.Alert{}}
-	// Alerts of a subnet (or of one of its pools) carry its subnet_id.
-	as, aerr := s.store.Firing(r.Context(), l)
-	for _, a := range as {
-		if id := a.Labels["subnet_id"]; id != "" {
-			ex.BySubnet[id] = append(ex.BySubnet[id], a)
-		}
-	}
+	// Alerts of a subnet (or of one of its pools) carry its subnet_id. Every
+	// alerting subnet for the filter (a server may have thousands), then the
+	// alerts of the page's rows only.
+	alerting, aerr := s.store.FiringSubnets(r.Context(), l)
 	if f.AlertingOnly && errors.Is(aerr, store.ErrUnavailable) {
 		s.fail(w, r, nil, http.StatusServiceUnavailable, "\"Alerting only\" needs the alert inbox, which is unavailable while the database is away.")
 		return
 	}
 	s.keaPage(w, r, "subnets", l["daemon"]+" subnets of "+k.Name, k, l, func(ctx context.Context, v *keaview.View) (any, error) {
 		pg, err := v.Subnets(ctx, k.Name, l["daemon"], keaview.SubnetQuery{Prefix: f.Prefix, ID: f.ID, SharedNetwork: f.SharedNetwork,
-			AlertingOnly: f.AlertingOnly, Alerting: func(sl keaview.Labels) bool { return len(ex.BySubnet[sl.SubnetID]) > 0 },
+			AlertingOnly: f.AlertingOnly, Alerting: func(sl keaview.Labels) bool { return alerting[sl.SubnetID] },
 			Page: f.Page, PerPage: 50})
 		if err != nil {
 			return nil, err
+		}
+		if len(alerting) > 0 {
+			ids := make([]string, 0, len(pg.Rows))
+			for _, row := range pg.Rows {
+				if alerting[row.Labels.SubnetID] {
+					ids = append(ids, row.Labels.SubnetID)
+				}
+			}
+			// A failure here shows as the page's own "alerts could not be read".
+			as, _ := s.store.FiringBy(ctx, l, store.FiringFilter{SubnetIDs: ids})
+			for _, a := range as {
+				ex.BySubnet[a.Labels["subnet_id"]] = append(ex.BySubnet[a.Labels["subnet_id"]], a)
+			}
 		}
 		link := func(p int) string {
 			q := r.URL.Query()

@@ -277,5 +277,13 @@ func (l *Lab) caConfig(port int) (string, error) {
 		"control-sockets": sockets,
 		"loggers":         l.loggers("kea-ctrl-agent"),
 	}
+	if a := l.opts.CAAuth; a != nil {
+		m["authentication"] = map[string]any{"type": "basic", "realm": "keatest",
+			"clients": []any{map[string]any{"user": a.User, "password": a.Password}}}
+	}
+	if f := l.opts.CATLS; f != nil {
+		// No client certificates: ddiscope's TLS to the agent, not mTLS.
+		m["trust-anchor"], m["cert-file"], m["key-file"], m["cert-required"] = f.TrustAnchor, f.CertFile, f.KeyFile, false
+	}
 	return l.writeConfig("kea-ctrl-agent", "Control-agent", m)
 }

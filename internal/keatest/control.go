@@ -105,23 +105,34 @@ func (l *Lab) TryCACommand(cmd string, services []string, args any) ([]byte, err
 	if l.CAURL == "" {
 		return nil, errors.New("lab has no control agent (Options.ControlAgent)")
 	}
-	return caCommand(l.CAURL, cmd, services, args, commandTimeout)
+	return l.caCommand(cmd, services, args, commandTimeout)
 }
 
-func caCommand(url, cmd string, services []string, args any, timeout time.Duration) ([]byte, error) {
+// caCommand sends a command to the lab's Control Agent with the
+// credentials and trust anchor it was configured with.
+func (l *Lab) caCommand(cmd string, services []string, args any, timeout time.Duration) ([]byte, error) {
 	body, err := marshalCommand(cmd, services, args)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.CAURL, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if a := l.opts.CAAuth; a != nil {
+		req.SetBasicAuth(a.User, a.Password)
+	}
 	// No proxies: the CA is on loopback.
-	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true}
+	if f := l.opts.CATLS; f != nil {
+		if tr.TLSClientConfig, err = f.clientConfig(); err != nil {
+			return nil, err
+		}
+	}
+	client := &http.Client{Transport: tr}
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
@@ -224,7 +235,11 @@ func (l *Lab) startCA() error {
 		if l.ca == nil {
 			l.ca = l.newDaemon("kea-ctrl-agent", cfg, "")
 		}
-		l.CAURL = fmt.Sprintf("http://127.0.0.1:%d/", port)
+		scheme := "http"
+		if l.opts.CATLS != nil {
+			scheme = "https"
+		}
+		l.CAURL = fmt.Sprintf("%s://127.0.0.1:%d/", scheme, port)
 		if err := l.ca.start(); err != nil {
 			return err
 		}
@@ -254,7 +269,7 @@ func (l *Lab) waitCA() error {
 			if svc != "" {
 				svcs = []string{svc}
 			}
-			reply, err := caCommand(l.CAURL, "version-get", svcs, nil, 2*time.Second)
+			reply, err := l.caCommand("version-get", svcs, nil, 2*time.Second)
 			if err != nil {
 				lastErr = err
 				break

@@ -87,6 +87,11 @@ type Options struct {
 
 	DHCP6        bool // also start kea-dhcp6
 	ControlAgent bool // also start kea-ctrl-agent on 127.0.0.1:<free port>
+	// CAAuth makes the Control Agent ask for HTTP basic authentication
+	// with this one client; CATLS makes it serve HTTPS (CAURL is then
+	// https://...). The lab's own CA commands send both. See ReconfigureCA.
+	CAAuth *BasicAuth
+	CATLS  *TLSFiles
 	// Traffic puts the DHCP servers in a network namespace with a veth to a
 	// client namespace so perfdhcp can get leases. Needs root.
 	Traffic bool

@@ -410,3 +410,43 @@ func TestOptionsFragments(t *testing.T) {
 		t.Error("TryCACommand without a control agent succeeded")
 	}
 }
+
+// The Control Agent with basic authentication refuses a request without
+// credentials; reconfigured with TLS it serves HTTPS with the lab's
+// certificate, and plain HTTP no longer reaches it.
+func TestControlAgentAuthAndTLS(t *testing.T) {
+	t.Parallel()
+	auth := &BasicAuth{User: "ddiscope", Password: "s3cret"}
+	l := Start(t, Options{ControlAgent: true, CAAuth: auth})
+	if !strings.HasPrefix(l.CAURL, "http://") {
+		t.Fatalf("CAURL %q", l.CAURL)
+	}
+	wantResult(t, l.CACommand(t, "version-get", []string{"dhcp4"}, nil), 0)
+	anonymous := &Lab{CAURL: l.CAURL}
+	if reply, err := anonymous.TryCACommand("version-get", nil, nil); err == nil || !strings.Contains(string(reply), "Unauthorized") {
+		t.Errorf("without credentials: %v %s, want 401 Unauthorized", err, reply)
+	}
+
+	files := SelfSignedTLS(t)
+	plain := l.CAURL
+	l.ReconfigureCA(t, auth, files)
+	if !strings.HasPrefix(l.CAURL, "https://127.0.0.1:") {
+		t.Fatalf("CAURL after TLS %q", l.CAURL)
+	}
+	wantResult(t, l.CACommand(t, "version-get", []string{"dhcp4"}, nil), 0)
+	var conf []struct {
+		Arguments struct {
+			Agent map[string]any `json:"Control-agent"`
+		} `json:"arguments"`
+	}
+	if err := json.Unmarshal(l.CACommand(t, "config-get", nil, nil), &conf); err != nil || len(conf) != 1 {
+		t.Fatalf("config-get: %v", err)
+	}
+	if got := conf[0].Arguments.Agent["cert-file"]; got != files.CertFile {
+		t.Errorf("the agent's cert-file is %v, want %s", got, files.CertFile)
+	}
+	anonymous.CAURL = "http" + strings.TrimPrefix(l.CAURL, "https")
+	if _, err := anonymous.TryCACommand("version-get", nil, nil); err == nil {
+		t.Errorf("plain HTTP to the TLS agent (was %s) answered", plain)
+	}
+}
