@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -607,7 +608,45 @@ func contains(got, want any, path string) (string, bool) {
 		}
 		return "", true
 	}
-	return path, scalarEqual(got, want)
+	if scalarEqual(got, want) {
+		return "", true
+	}
+	// Kea writes a pool back in its own form: "198.18.0.12-198.18.0.13"
+	// comes back as "198.18.0.12/31". The same addresses are the same pool.
+	if g, ok := got.(string); ok {
+		if w, ok := want.(string); ok && samePool(g, w) {
+			return "", true
+		}
+	}
+	return path, false
+}
+
+// samePool says whether two pool strings ("first-last" or "prefix/len")
+// cover the same addresses.
+func samePool(a, b string) bool {
+	fa, la, ok1 := poolBounds(a)
+	fb, lb, ok2 := poolBounds(b)
+	return ok1 && ok2 && fa == fb && la == lb
+}
+
+func poolBounds(s string) (netip.Addr, netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if f, l, ok := strings.Cut(s, "-"); ok {
+		a, err1 := netip.ParseAddr(strings.TrimSpace(f))
+		b, err2 := netip.ParseAddr(strings.TrimSpace(l))
+		return a, b, err1 == nil && err2 == nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Addr{}, netip.Addr{}, false
+	}
+	p = p.Masked()
+	last := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(last)*8; i++ {
+		last[i/8] |= 1 << (7 - i%8)
+	}
+	l, _ := netip.AddrFromSlice(last)
+	return p.Addr(), l, true
 }
 
 // rollback puts peers 0..touched-1 back to the configuration read at the

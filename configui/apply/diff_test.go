@@ -91,3 +91,15 @@ func TestContains(t *testing.T) {
 		t.Fatalf("a different pool accepted (%q, %v)", p, ok)
 	}
 }
+
+func TestContainsPoolInKeasForm(t *testing.T) {
+	got := mustConfig(t, `{"Dhcp4": {"pools": [{"pool": "198.18.0.12/31"}, {"pool": "198.18.0.16/28"}]}}`)
+	want := mustConfig(t, `{"Dhcp4": {"pools": [{"pool": "198.18.0.12-198.18.0.13"}, {"pool": "198.18.0.16 - 198.18.0.31"}]}}`)
+	if p, ok := contains(map[string]any(got), map[string]any(want), ""); !ok {
+		t.Fatalf("Kea's prefix form of the same range rejected at %s", p)
+	}
+	other := mustConfig(t, `{"Dhcp4": {"pools": [{"pool": "198.18.0.12-198.18.0.14"}, {"pool": "198.18.0.16 - 198.18.0.31"}]}}`)
+	if _, ok := contains(map[string]any(got), map[string]any(other), ""); ok {
+		t.Fatal("a different range accepted")
+	}
+}

@@ -206,6 +206,9 @@ func (s *Server) runEdit(w http.ResponseWriter, r *http.Request, sp editSpec) {
 		return
 	}
 	d.Step, d.Result, d.Peers, d.Diff = "result", res, pairNames(peers), res.Diff
+	if d.Dashboard == "" {
+		d.Dashboard = s.alertDashboard(ctx, sp.l)
+	}
 	status := http.StatusOK
 	if err != nil {
 		d.ResultErr = err.Error()
@@ -362,4 +365,19 @@ func (s *Server) badForm(w http.ResponseWriter, r *http.Request, sp editSpec, er
 type formField struct {
 	D                        *editData
 	Name, Label, Value, Hint string
+}
+
+// alertDashboard is the dashboard link of an alert firing on the page,
+// for the result page when the editor has no grafana-url of its own.
+func (s *Server) alertDashboard(ctx context.Context, l inbox.PageLabels) string {
+	as, err := s.store.Firing(ctx, l)
+	if err != nil {
+		return ""
+	}
+	for _, a := range as {
+		if u := a.Annotations["dashboard_url"]; strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
+			return u
+		}
+	}
+	return ""
 }
