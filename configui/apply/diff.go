@@ -101,6 +101,11 @@ func (d *differ) add(op Op, path string, old, new any) {
 }
 
 func (d *differ) walk(path string, a, b any) {
+	// Most of a big configuration is unchanged: skip equal subtrees
+	// without building anything.
+	if equal(a, b) {
+		return
+	}
 	switch x := a.(type) {
 	case map[string]any:
 		if y, ok := b.(map[string]any); ok {
@@ -254,14 +259,6 @@ func (d *differ) keyed(path, key string, a, b []any) {
 // rest are additions or removals. Indexes are the old list's, or the new
 // list's for an addition.
 func (d *differ) aligned(path string, a, b []any) {
-	ca := make([]string, len(a))
-	cb := make([]string, len(b))
-	for i, e := range a {
-		ca[i] = compact(e)
-	}
-	for j, e := range b {
-		cb[j] = compact(e)
-	}
 	// lcs[i][j] is the LCS length of a[i:] and b[j:].
 	lcs := make([][]int32, len(a)+1)
 	for i := range lcs {
@@ -269,7 +266,7 @@ func (d *differ) aligned(path string, a, b []any) {
 	}
 	for i := len(a) - 1; i >= 0; i-- {
 		for j := len(b) - 1; j >= 0; j-- {
-			if ca[i] == cb[j] {
+			if equal(a[i], b[j]) {
 				lcs[i][j] = lcs[i+1][j+1] + 1
 			} else {
 				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
@@ -283,7 +280,7 @@ func (d *differ) aligned(path string, a, b []any) {
 	}
 	for i < len(a) && j < len(b) {
 		switch {
-		case ca[i] == cb[j]:
+		case equal(a[i], b[j]):
 			flush()
 			i, j = i+1, j+1
 			gi, gj = i, j
@@ -310,4 +307,40 @@ func (d *differ) byPosition(path string, a, b []any, offA, offB int) {
 	for k := n; k < len(b); k++ {
 		d.add(Added, fmt.Sprintf("%s[%d]", path, offB+k), nil, b[k])
 	}
+}
+
+// equal is a deep equality of decoded JSON that allocates nothing.
+func equal(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !equal(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	if _, ok := b.(map[string]any); ok {
+		return false
+	}
+	if _, ok := b.([]any); ok {
+		return false
+	}
+	return scalarEqual(a, b)
 }
