@@ -505,7 +505,18 @@ func (r *run) apply(ctx context.Context, lock *store.Lock, pcs []PeerConfig, p *
 			}
 		}
 		touched = i + 1
-		if _, err := r.call(ctx, pe, "config-set", map[string]any(p.Edited[i])); err != nil {
+		if subnets, ok := changedSubnets(pcs[i].Config, p.Edited[i], r.req.Daemon); ok && len(subnets) > 0 &&
+			r.hasCommand(ctx, pe, subnetUpdateCommand(r.req.Daemon)) {
+			key := "subnet4"
+			if r.req.Daemon == "dhcp6" {
+				key = "subnet6"
+			}
+			for _, sub := range subnets {
+				if _, err := r.call(ctx, pe, subnetUpdateCommand(r.req.Daemon), map[string]any{key: []any{sub}}); err != nil {
+					return fail(err)
+				}
+			}
+		} else if _, err := r.call(ctx, pe, "config-set", map[string]any(p.Edited[i])); err != nil {
 			return fail(err)
 		}
 		if r.a.opts.afterSet != nil {

@@ -103,3 +103,33 @@ func TestContainsPoolInKeasForm(t *testing.T) {
 		t.Fatal("a different range accepted")
 	}
 }
+
+func TestChangedSubnets(t *testing.T) {
+	base := `{"Dhcp4": {"valid-lifetime": 1, "subnet4": [{"id": 1, "pools": [{"pool": "a"}], "reservations": []}, {"id": 2, "reservations": [{"hw-address": "x"}]}],
+		"shared-networks": [{"name": "n", "subnet4": [{"id": 3, "pools": []}]}]}}`
+	cases := []struct {
+		name, to string
+		ok       bool
+		n        int
+	}{
+		{"pool of a top-level subnet", strings.Replace(base, `"pool": "a"`, `"pool": "b"`, 1), true, 1},
+		{"subnet in a shared network", strings.Replace(base, `{"id": 3, "pools": []}`, `{"id": 3, "pools": [{"pool": "c"}]}`, 1), true, 1},
+		{"global parameter", strings.Replace(base, `"valid-lifetime": 1`, `"valid-lifetime": 2`, 1), false, 0},
+		{"subnet added", strings.Replace(base, `"pools": []}]}]`, `"pools": []}, {"id": 4}]}]`, 1), false, 0},
+		{"subnet moved out of its shared network", `{"Dhcp4": {"valid-lifetime": 1, "subnet4": [{"id": 1, "pools": [{"pool": "a"}], "reservations": []}, {"id": 2, "reservations": [{"hw-address": "x"}]}, {"id": 3, "pools": []}],
+		"shared-networks": [{"name": "n", "subnet4": []}]}}`, false, 0},
+		{"a subnet with reservations", strings.Replace(base, `{"id": 2, `, `{"id": 2, "valid-lifetime": 5, `, 1), false, 0},
+		{"reservation added", strings.Replace(base, `"reservations": []}`, `"reservations": [{"hw-address": "y"}]}`, 1), false, 0},
+	}
+	for _, c := range cases {
+		subs, ok := changedSubnets(mustConfig(t, base), mustConfig(t, c.to), "dhcp4")
+		if ok != c.ok || len(subs) != c.n {
+			t.Errorf("%s: ok %v with %d subnets, want %v with %d", c.name, ok, len(subs), c.ok, c.n)
+		}
+		for _, s := range subs {
+			if _, has := s.(map[string]any)["reservations"]; has {
+				t.Errorf("%s: reservations sent to subnet4-update", c.name)
+			}
+		}
+	}
+}
