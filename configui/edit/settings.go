@@ -131,8 +131,10 @@ func (f Settings) Check(c apply.Config) error {
 	}
 	var p Problems
 	eff := map[string]int64{}
+	set := map[string]bool{} // set on the form, not inherited
 	for _, lt := range f.lifetimes() {
 		v := strings.TrimSpace(lt.v)
+		set[lt.key] = v != ""
 		if v == "" {
 			if n, ok := inherited(d, loc.SharedNetwork, lt.key); ok {
 				eff[lt.key] = n
@@ -151,13 +153,14 @@ func (f Settings) Check(c apply.Config) error {
 	for _, o := range order {
 		a, okA := eff[o[0]]
 		b, okB := eff[o[1]]
-		if okA && okB && a >= b && p.Field(fields[o[0]]) == "" {
+		// An order already broken above the subnet is not the form's fault.
+		if okA && okB && a >= b && (set[o[0]] || set[o[1]]) && p.Field(fields[o[0]]) == "" {
 			p.add(fields[o[0]], fmt.Sprintf("lifetimes out of order: %s (%d) must be less than %s (%d)", o[0], a, o[1], b))
 		}
 	}
 	if f.Daemon == "dhcp6" {
 		if a, ok := eff["preferred-lifetime"]; ok {
-			if b, ok := eff["valid-lifetime"]; ok && a > b && p.Field("preferred") == "" {
+			if b, ok := eff["valid-lifetime"]; ok && a > b && (set["preferred-lifetime"] || set["valid-lifetime"]) && p.Field("preferred") == "" {
 				p.add("preferred", fmt.Sprintf("lifetimes out of order: preferred-lifetime (%d) must not exceed valid-lifetime (%d)", a, b))
 			}
 		}
