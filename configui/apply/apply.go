@@ -359,34 +359,40 @@ func (a *Applier) Apply(ctx context.Context, req Request) (*Result, error) {
 	defer lock.Unlock()
 
 	r := &run{a: a, req: req}
+	rec := store.Change{Username: req.User, RemoteAddr: req.RemoteAddr, Server: req.Server, Daemon: req.Daemon,
+		Peers: peerNames(req.Peers), Summary: req.Summary}
+	// An attempt refused under the lock is recorded too (nothing was sent
+	// to Kea but reads).
+	refused := func(status, diff string, err error) error {
+		if id, serr := a.opts.Store.StartChange(ctx, rec); serr == nil {
+			_ = a.opts.Store.FinishChange(ctx, id, status, diff, err.Error(), r.steps)
+		}
+		return err
+	}
 	pcs, err := r.readAll(ctx)
 	if err != nil {
-		return nil, err
+		return nil, refused(store.ChangeFailed, "", err)
 	}
 	for _, pc := range pcs {
 		a.remember(pc.Hash, pc.Config)
 	}
-	rec := store.Change{Username: req.User, RemoteAddr: req.RemoteAddr, Server: req.Server, Daemon: req.Daemon,
-		Peers: peerNames(req.Peers), Summary: req.Summary}
 
 	p, err := a.edit(req, pcs)
 	if err != nil {
 		var ce *ConflictError
 		if errors.As(err, &ce) {
 			// A lost race is worth a line in the change log.
-			if id, serr := a.opts.Store.StartChange(ctx, rec); serr == nil {
-				diff := ""
-				if ce.Changes != nil {
-					diff = Render(ce.Changes)
-				}
-				_ = a.opts.Store.FinishChange(ctx, id, store.ChangeConflict, diff, err.Error(), r.steps)
+			diff := ""
+			if ce.Changes != nil {
+				diff = Render(ce.Changes)
 			}
+			return nil, refused(store.ChangeConflict, diff, err)
 		}
 		return nil, err
 	}
 	for _, pc := range pcs {
 		if !Serving(pc.HAState) {
-			return nil, fmt.Errorf("%w: %s is in HA state %q, not serving clients: wait until the pair is healthy", ErrRefused, pc.Peer, pc.HAState)
+			return nil, refused(store.ChangeFailed, p.Diff(), fmt.Errorf("%w: %s is in HA state %q, not serving clients: wait until the pair is healthy", ErrRefused, pc.Peer, pc.HAState))
 		}
 	}
 	diff := p.Diff()

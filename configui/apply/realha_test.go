@@ -364,6 +364,17 @@ func TestRealHAPairPeerStoppedMidApply(t *testing.T) {
 			t.Fatal("config-set sent to the stopped kea2")
 		}
 	}
+	// With kea2 still down, a new change is refused before anything is
+	// sent, and the refusal is in the change log.
+	a.opts.afterSet = nil
+	_, err = a.Apply(ctx, Request{User: "ann", Server: "kea1+kea2", Daemon: "dhcp4", Peers: f.peers, Edit: setPool(1, "198.18.2.15-198.18.2.29")})
+	var se *StepError
+	if !errors.As(err, &se) || se.Peer != "kea2" || se.Command != "config-get" {
+		t.Fatalf("a change with kea2 down: %v", err)
+	}
+	if cs, err := f.st.Changes(ctx, store.ChangeFilter{Limit: 1}); err != nil || cs[0].Status != store.ChangeFailed || !strings.Contains(cs[0].Error, "kea2") {
+		t.Fatalf("the refusal is not recorded: %+v %v", cs, err)
+	}
 	f.h.Servers[1].Start4(t)
 	f.h.WaitState(t, 0, f.h.NormalState(), 60*time.Second)
 	f.h.WaitState(t, 1, f.h.NormalState(), 60*time.Second)
