@@ -200,3 +200,17 @@ func ReadReservation(r *http.Request, daemon string, subnetID int64) (*edit.Rese
 	}
 	return f, c, dbbase, nil
 }
+
+// ReadOption reads the raw option form: option (name or code), space,
+// data, csv (checkbox, "1"), always (checkbox), remove (checkbox).
+func ReadOption(r *http.Request, daemon string, subnetID int64) (*edit.OptionForm, EditCommon, error) {
+	f := &edit.OptionForm{Daemon: daemon, SubnetID: subnetID}
+	c, err := parseEdit(r)
+	if err != nil {
+		return f, c, err
+	}
+	var csv, always, remove string
+	err = fields(r, map[string]*string{"option": &f.Option, "space": &f.Space, "data": &f.Data, "csv": &csv, "always": &always, "remove": &remove})
+	f.CSV, f.AlwaysSend, f.Remove = csv == "1", always == "1", remove == "1"
+	return f, c, err
+}

@@ -92,7 +92,7 @@ func (he *haEditor) pools(peer int, subnet int64) []string {
 
 var (
 	formRE  = regexp.MustCompile(`(?s)<form method="post" action="(/servers/[^"]+)">(.*?)</form>`)
-	inputRE = regexp.MustCompile(`<input[^>]*?name="([^"]+)" value="([^"]*)"`)
+	inputRE = regexp.MustCompile(`<input([^>]*?)name="([^"]+)" value="([^"]*)"([^>]*)>`)
 	linkRE  = regexp.MustCompile(`<a href="([^"]+)">Edit pools</a>`)
 	// A select's chosen value: the option marked selected, else the first.
 	selectRE = regexp.MustCompile(`(?s)<select id="[^"]*" name="([^"]+)">(.*?)</select>`)
@@ -108,7 +108,11 @@ func editForm(t *testing.T, body string) (string, url.Values) {
 	}
 	v := url.Values{}
 	for _, in := range inputRE.FindAllStringSubmatch(m[2], -1) {
-		v.Add(in[1], htmlUnescape(in[2]))
+		// An unchecked checkbox is not submitted, as a browser does.
+		if strings.Contains(in[1], `type="checkbox"`) && !strings.Contains(in[4], "checked") {
+			continue
+		}
+		v.Add(in[2], htmlUnescape(in[3]))
 	}
 	for _, sel := range selectRE.FindAllStringSubmatch(m[2], -1) {
 		opts := optionRE.FindAllStringSubmatch(sel[2], -1)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -82,6 +83,10 @@ func TestRealHAEditSubnets(t *testing.T) {
 		{"NewSubnetPoolOutside", add, map[string]string{"id": "5", "prefix": "198.18.5.0/24", "pool": "198.18.6.10-198.18.6.20", "pool_class": "HA_server1"}, "198.18.6.10-198.18.6.20 is outside subnet 198.18.5.0/24"},
 		{"NewSubnetPoolWithoutHAClass", add, map[string]string{"id": "5", "prefix": "198.18.5.0/24", "pool": "198.18.5.10-198.18.5.20"}, "load-balancing pair"},
 		{"RemoveSubnetWithLeases", "/servers/kea1/dhcp4/subnets/1/edit/remove", nil, "subnet 1 has"},
+		{"OptionDataNotAnAddress", "/servers/kea1/dhcp4/subnets/3/edit/options", map[string]string{"option": "ntp-servers", "data": "198.18.0.1, ntp.example"}, `ntp-servers: "ntp.example" is not an ipv4-address`},
+		{"OptionOneValueOnly", "/servers/kea1/dhcp4/subnets/3/edit/options", map[string]string{"option": "interface-mtu", "data": "1500, 9000"}, "interface-mtu takes one uint16, not a list"},
+		{"OptionNumberTooBig", "/servers/kea1/dhcp4/subnets/3/edit/options", map[string]string{"option": "26", "data": "70000"}, `"70000" is not a uint16`},
+		{"OptionCodeOutOfRange", "/servers/kea1/dhcp4/subnets/3/edit/options", map[string]string{"option": "300", "data": "1"}, "code 300 is not an option code"},
 		{"MoveOutOfNone", "/servers/kea1/dhcp4/subnets/3/edit/shared-network", map[string]string{"shared_network": ""}, "subnet 3 is not in a shared network"},
 		{"MoveIntoUnknown", "/servers/kea1/dhcp4/subnets/3/edit/shared-network", map[string]string{"shared_network": "nosuch"}, "there is no shared network"},
 	}
@@ -134,6 +139,46 @@ func TestRealHAEditSubnets(t *testing.T) {
 		he.applyForm(otto, action, f)
 		if s, _ := he.subnetOf(0, 3); fmt.Sprintf("%v %v", s["valid-lifetime"], s["max-valid-lifetime"]) != "3600 3600" || len(s["option-data"].([]any)) != 0 {
 			t.Fatalf("kea1 subnet 3 after emptying: %v", s)
+		}
+	})
+
+	t.Run("RawOptions", func(t *testing.T) {
+		const path = "/servers/kea1/dhcp4/subnets/3/edit/options"
+		action, f := he.openForm(otto, path)
+		f.Set("option", "ntp-servers")
+		f.Set("data", "198.18.0.123")
+		f.Set("always", "1")
+		he.applyForm(otto, action, f)
+		s, _ := he.subnetOf(1, 3)
+		if got := fmt.Sprint(s["option-data"]); !strings.Contains(got, "198.18.0.123") || !strings.Contains(got, "always-send:true") {
+			t.Fatalf("kea2 subnet 3 options: %s", got)
+		}
+		// An option the editor has no definition of goes to Kea's: its
+		// config-test refuses it and nothing is applied.
+		before := he.hashes()
+		action, f = he.openForm(otto, path)
+		f.Set("option", "250")
+		f.Set("data", "hello")
+		resp, body := he.post(otto, action, f)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("preview of option 250: %s\n%s", resp.Status, body)
+		}
+		action, confirm := editForm(t, body)
+		resp, body = he.post(otto, action, confirm)
+		if resp.StatusCode != http.StatusBadGateway || !strings.Contains(htmlUnescape(body), "Not applied (failed): config-test on kea1") {
+			t.Fatalf("option 250 without a definition: %s\n%s", resp.Status, body)
+		}
+		t.Logf("Kea's answer: %s", regexp.MustCompile(`config-test on kea1: [^(]*`).FindString(htmlUnescape(body)))
+		if he.hashes() != before {
+			t.Fatal("Kea changed")
+		}
+		// Removed.
+		action, f = he.openForm(otto, path)
+		f.Set("option", "ntp-servers")
+		f.Set("remove", "1")
+		he.applyForm(otto, action, f)
+		if s, _ := he.subnetOf(0, 3); strings.Contains(fmt.Sprint(s["option-data"]), "198.18.0.123") {
+			t.Fatal("ntp-servers not removed")
 		}
 	})
 

@@ -69,6 +69,8 @@ func (s *Server) routes() []route {
 		{"POST " + editPDPools, operator, s.subnetPDPoolsUpdate},
 		{"GET " + editReservations, operator, s.subnetReservationsEdit},
 		{"POST " + editReservations, operator, s.subnetReservationsUpdate},
+		{"GET " + editOptions, operator, s.subnetOptionsEdit},
+		{"POST " + editOptions, operator, s.subnetOptionsUpdate},
 		{"GET " + editSettings, operator, s.subnetSettingsEdit},
 		{"POST " + editSettings, operator, s.subnetSettingsUpdate},
 		{"GET " + editRemove, operator, s.subnetRemoveEdit},
