@@ -116,7 +116,13 @@ func TestAlertToFixInTheBrowser(t *testing.T) {
 	promtest.Eventually(t, wait, "the inbox marks the alert resolved (Alertmanager's resolved notification)", func() bool {
 		return inboxStatus(t, s, "KeaSubnetUtilizationCritical", stacktest.ServerA) == "resolved"
 	})
-	page := s.Open(t, ctx, "/inbox?status=resolved")
+	// The subnet page (the remediation URL) shows the new pool and the
+	// alert no longer firing.
+	page := s.Open(t, ctx, link)
+	if !strings.Contains(page, extendedPool) || strings.Contains(s.Text(t, ctx, "main"), "KeaSubnetUtilizationCritical") {
+		t.Errorf("the subnet page after the fix:\n%s", page)
+	}
+	page = s.Open(t, ctx, "/inbox?status=resolved")
 	if !strings.Contains(page, "KeaSubnetUtilizationCritical") {
 		t.Fatalf("the inbox's resolved alerts lack it:\n%s", page)
 	}
