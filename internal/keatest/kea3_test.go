@@ -1,0 +1,101 @@
+package keatest
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+)
+
+// Kea 3.0.4 from the bundle answers on every way in: its UNIX sockets (in
+// the 0750 socket directory), its own HTTP listeners and the deprecated
+// Control Agent; config-hash-get works; the lease files are where the lab
+// says.
+func TestKea30WaysIn(t *testing.T) {
+	t.Parallel()
+	l := Start(t, Options{Kea: Kea30, DHCP6: true, ControlAgent: true, HTTP: true})
+	fi, err := os.Stat(l.SocketDir)
+	if err != nil || fi.Mode().Perm() != 0o750 {
+		t.Fatalf("socket dir %s: %v %v, want mode 0750", l.SocketDir, fi, err)
+	}
+	for _, sock := range []string{l.Socket4, l.Socket6} {
+		if !strings.HasPrefix(sock, l.SocketDir+"/") {
+			t.Errorf("socket %s is not in %s", sock, l.SocketDir)
+		}
+		if text := wantResult(t, l.Command(t, sock, "version-get", nil), 0); !strings.HasPrefix(text, "3.0.4") {
+			t.Errorf("version-get on %s: %q, want 3.0.4", sock, text)
+		}
+		var hash struct {
+			Arguments struct {
+				Hash string `json:"hash"`
+			} `json:"arguments"`
+		}
+		reply := l.Command(t, sock, "config-hash-get", nil)
+		wantResult(t, reply, 0)
+		if json.Unmarshal(reply, &hash) != nil || len(hash.Arguments.Hash) < 32 {
+			t.Errorf("config-hash-get on %s: %s", sock, reply)
+		}
+	}
+	for _, url := range []string{l.HTTP4URL, l.HTTP6URL} {
+		reply := l.HTTPCommand(t, url, "version-get", nil)
+		if !strings.HasPrefix(strings.TrimSpace(string(reply)), "[") {
+			t.Errorf("%s: reply is not an array: %s", url, reply)
+		}
+		if text := wantResult(t, reply, 0); !strings.HasPrefix(text, "3.0.4") {
+			t.Errorf("version-get via %s: %q", url, text)
+		}
+	}
+	for _, svc := range []string{"dhcp4", "dhcp6"} {
+		if text := wantResult(t, l.CACommand(t, "version-get", []string{svc}, nil), 0); !strings.HasPrefix(text, "3.0.4") {
+			t.Errorf("version-get via the Control Agent for %s: %q", svc, text)
+		}
+	}
+	wantResult(t, l.Command(t, l.Socket4, "lease4-add", map[string]any{"ip-address": "198.18.3.77", "hw-address": "02:00:00:00:aa:77", "subnet-id": 4}), 0)
+	if got := stat(t, l, l.Socket4, "subnet[4].assigned-addresses"); got != 1 {
+		t.Errorf("subnet[4].assigned-addresses = %d after lease4-add, want 1", got)
+	}
+	data, err := os.ReadFile(l.Leases4)
+	if err != nil || !strings.Contains(string(data), "198.18.3.77") {
+		t.Errorf("lease file %s: %v; want the added lease in it", l.Leases4, err)
+	}
+}
+
+// An HTTP control socket with TLS and basic auth answers only over TLS
+// signed by the lab's CA, and only with the password.
+func TestKea30HTTPTLSAuth(t *testing.T) {
+	t.Parallel()
+	l := Start(t, Options{Kea: Kea30, HTTPTLS: true, HTTPAuth: true})
+	if !strings.HasPrefix(l.HTTP4URL, "https://") || l.TLS == nil || l.HTTPPassword == "" {
+		t.Fatalf("lab: url %q, TLS %v, password set %v", l.HTTP4URL, l.TLS, l.HTTPPassword != "")
+	}
+	wantResult(t, l.HTTPCommand(t, l.HTTP4URL, "statistic-get-all", nil), 0)
+
+	noAuth := *l
+	noAuth.HTTPPassword = ""
+	reply, err := noAuth.TryHTTPCommand(l.HTTP4URL, "version-get", nil)
+	if err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("without the password: %v %s, want HTTP 401", err, reply)
+	}
+	if _, err := http.Post(strings.Replace(l.HTTP4URL, "https:", "http:", 1), "application/json", strings.NewReader(`{"command":"version-get"}`)); err == nil {
+		t.Errorf("plain HTTP to the TLS listener succeeded")
+	}
+	noCA := *l
+	noCA.TLS = nil
+	if _, err := noCA.TryHTTPCommand(l.HTTP4URL, "version-get", nil); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("without the lab's CA: %v, want a certificate error", err)
+	}
+}
+
+// Kea 2.2's daemons have no HTTP listener: asking for one is an error.
+func TestHTTPNeedsKea30(t *testing.T) {
+	t.Parallel()
+	ft := &fakeTB{TB: t}
+	func() {
+		defer func() { _ = recover() }()
+		Start(ft, Options{HTTP: true})
+	}()
+	if !strings.Contains(ft.fatal, "no HTTP control socket") {
+		t.Errorf("fatal message %q", ft.fatal)
+	}
+}
