@@ -71,8 +71,7 @@ func TestKea30HTTPTLSAuth(t *testing.T) {
 	}
 	wantResult(t, l.HTTPCommand(t, l.HTTP4URL, "statistic-get-all", nil), 0)
 
-	noAuth := *l
-	noAuth.HTTPPassword = ""
+	noAuth := &Lab{TLS: l.TLS} // the same client without the password
 	reply, err := noAuth.TryHTTPCommand(l.HTTP4URL, "version-get", nil)
 	if err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("without the password: %v %s, want HTTP 401", err, reply)
@@ -80,8 +79,7 @@ func TestKea30HTTPTLSAuth(t *testing.T) {
 	if _, err := http.Post(strings.Replace(l.HTTP4URL, "https:", "http:", 1), "application/json", strings.NewReader(`{"command":"version-get"}`)); err == nil {
 		t.Errorf("plain HTTP to the TLS listener succeeded")
 	}
-	noCA := *l
-	noCA.TLS = nil
+	noCA := &Lab{HTTPPassword: l.HTTPPassword} // without the lab's CA
 	if _, err := noCA.TryHTTPCommand(l.HTTP4URL, "version-get", nil); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("without the lab's CA: %v, want a certificate error", err)
 	}
