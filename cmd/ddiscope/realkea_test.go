@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,9 +17,13 @@ import (
 // TestDaemonServesRealKea runs the ddiscope binary against a real Kea (its
 // Control Agent and its kea-dhcp4 socket) after perfdhcp traffic, scrapes
 // /metrics like Prometheus, and exercises reload, /probe and readiness.
+// It runs on Kea 2.2 and on Kea 3.0.4.
 func TestDaemonServesRealKea(t *testing.T) {
-	keatest.Require(t, "kea-dhcp4", "kea-dhcp6", "kea-ctrl-agent", "perfdhcp")
-	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Traffic: true})
+	keatest.Versions(t, testDaemonServesRealKea)
+}
+
+func testDaemonServesRealKea(t *testing.T, v keatest.Version) {
+	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Traffic: true, Kea: v})
 	lab.Perfdhcp4(t, 10)
 
 	dir := t.TempDir()
@@ -114,8 +119,11 @@ kea:
 // TestZeroConfigFindsLocalKea: with no target, ddiscope reads the Control
 // Agent's configuration file (comments and all) and polls it.
 func TestZeroConfigFindsLocalKea(t *testing.T) {
-	keatest.Require(t, "kea-dhcp4", "kea-ctrl-agent")
-	lab := keatest.Start(t, keatest.Options{ControlAgent: true})
+	keatest.Versions(t, testZeroConfigFindsLocalKea)
+}
+
+func testZeroConfigFindsLocalKea(t *testing.T, v keatest.Version) {
+	lab := keatest.Start(t, keatest.Options{ControlAgent: true, Kea: v})
 	u, err := url.Parse(lab.CAURL)
 	if err != nil {
 		t.Fatal(err)
@@ -138,5 +146,37 @@ func TestZeroConfigFindsLocalKea(t *testing.T) {
 	})
 	if !strings.Contains(p.stderr.String(), "found a local server") || !strings.Contains(p.stderr.String(), "kea-ctrl-agent.conf") {
 		t.Errorf("the log does not say what was found: %s", p.stderr)
+	}
+}
+
+// TestZeroConfigFindsLocalKea30Daemons: a Kea 3.0 without a Control Agent,
+// configured as 3.0 wants (socket names without a directory, in
+// KEA_CONTROL_SOCKET_DIR): ddiscope finds each daemon's socket from
+// kea-dhcp4.conf and kea-dhcp6.conf and polls both.
+func TestZeroConfigFindsLocalKea30Daemons(t *testing.T) {
+	lab := keatest.Start(t, keatest.Options{Kea: keatest.Kea30, DHCP6: true})
+	dir := t.TempDir()
+	for _, f := range []struct{ file, top, socket string }{
+		{"kea-dhcp4.conf", "Dhcp4", lab.Socket4},
+		{"kea-dhcp6.conf", "Dhcp6", lab.Socket6},
+	} {
+		writeFile(t, dir, f.file, fmt.Sprintf(`// Kea 3.0: sockets live in KEA_CONTROL_SOCKET_DIR
+{ "%s": { "control-sockets": [ { "socket-type": "unix", "socket-name": "%s" } ] } }
+`, f.top, filepath.Base(f.socket)))
+	}
+	t.Setenv("KEA_CONTROL_SOCKET_DIR", lab.SocketDir) // as in Kea's own environment
+	p := start(t, "--kea.config-dir="+dir, "--bind.config-dir="+t.TempDir())
+	waitFor(t, 15*time.Second, "both discovered daemons up", func() bool {
+		m := p.metrics(t)
+		a, _ := value(m, "ddiscope_target_up", map[string]string{"server": "local-dhcp4"})
+		b, _ := value(m, "ddiscope_target_up", map[string]string{"server": "local-dhcp6"})
+		return a == 1 && b == 1
+	})
+	want, _ := lab.Statistic(t, lab.Socket4, "subnet[4].total-addresses")
+	if got, ok := value(p.metrics(t), "kea_dhcp4_subnet_addresses", map[string]string{"server": "local-dhcp4", "subnet_id": "4"}); !ok || got != float64(want) {
+		t.Errorf("kea_dhcp4_subnet_addresses subnet 4 = %v (found %v), Kea says %d", got, ok, want)
+	}
+	if !strings.Contains(p.stderr.String(), "unix://"+lab.Socket4) {
+		t.Errorf("the log does not name the socket found in %s: %s", lab.SocketDir, p.stderr)
 	}
 }
