@@ -265,9 +265,9 @@ func (l *Lab) httpSocket(port int) map[string]any {
 		s["trust-anchor"] = l.TLS.CAFile
 		s["cert-file"] = l.TLS.ServerCert
 		s["key-file"] = l.TLS.ServerKey
-		// Clients may present TLS.ClientCert; basic auth (HTTPAuth) is
-		// what identifies them, as in most deployments.
-		s["cert-required"] = false
+		// Without HTTPClientCert, clients may present TLS.ClientCert but
+		// need not: basic auth (HTTPAuth) is what identifies them.
+		s["cert-required"] = l.opts.HTTPClientCert
 	}
 	if l.HTTPPassword != "" {
 		s["authentication"] = map[string]any{
@@ -281,6 +281,9 @@ func (l *Lab) httpSocket(port int) map[string]any {
 // setupHTTP picks the daemons' HTTP ports and URLs (Options.HTTP), making
 // the TLS files and the password first when asked for.
 func (l *Lab) setupHTTP() error {
+	if l.opts.HTTPClientCert {
+		l.opts.HTTPTLS = true
+	}
 	if !l.opts.HTTP && !l.opts.HTTPTLS && !l.opts.HTTPAuth {
 		return nil
 	}
@@ -383,6 +386,13 @@ func (l *Lab) TryHTTPCommand(url, cmd string, args any) ([]byte, error) {
 		pool := x509.NewCertPool()
 		pool.AppendCertsFromPEM(pemData)
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		if l.opts.HTTPClientCert {
+			cert, err := tls.LoadX509KeyPair(l.TLS.ClientCert, l.TLS.ClientKey)
+			if err != nil {
+				return nil, err
+			}
+			tr.TLSClientConfig.Certificates = []tls.Certificate{cert}
+		}
 	}
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {

@@ -122,6 +122,9 @@ type Options struct {
 	// throwaway CA (Lab.TLS); HTTPAuth adds basic auth (HTTPUser,
 	// Lab.HTTPPassword). Either implies HTTP. Kea30 only.
 	HTTP, HTTPTLS, HTTPAuth bool
+	// HTTPClientCert makes the TLS listener require a client certificate
+	// signed by the lab's CA (Kea's cert-required); implies HTTPTLS.
+	HTTPClientCert bool
 }
 
 // Lab is a running set of Kea daemons. All fields are read-only for callers.
