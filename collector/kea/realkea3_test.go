@@ -133,3 +133,91 @@ func TestRealKea30StatisticInventory(t *testing.T) {
 		t.Errorf("Kea 3.0.4's statistics differ from %s (DDISCOPE_UPDATE_INVENTORY=1 rewrites it):\n%s", kea30Inventory, text)
 	}
 }
+
+// Kea 3.0 reports statistics per pool-id and per pd-pool-id: ddiscope's pool
+// utilisation is Kea's own pool assigned / total, labelled with the pool's
+// id and range from config-get.
+func TestRealKea30PoolUtilisation(t *testing.T) {
+	t.Parallel()
+	lab := keatest.Start(t, keatest.Options{Kea: keatest.Kea30, Traffic: true, DHCP6: true,
+		Subnet4: `[ { "id": 3, "subnet": "198.18.2.0/24", "pools": [
+		    { "pool": "198.18.2.10-198.18.2.14", "pool-id": 10 },
+		    { "pool": "198.18.2.15-198.18.2.19", "pool-id": 20 } ] } ]`,
+		SharedNetworks4: `[]`,
+		Subnet6: `[ { "id": 1, "subnet": "2001:db8:1::/64", "interface": "` + keatest.ServerIface + `",
+		    "pools": [ { "pool": "2001:db8:1::100/120", "pool-id": 5 } ],
+		    "pd-pools": [ { "prefix": "2001:db8:8000::", "prefix-len": 48, "delegated-len": 56, "pool-id": 7 } ] } ]`,
+	})
+	if r := lab.Perfdhcp4Relay(t, keatest.RelayAddr4, 7); r.Completed() != 7 {
+		t.Fatalf("perfdhcp -4 relayed: %d of 7:\n%s", r.Completed(), r.Output)
+	}
+	if r := lab.Perfdhcp6(t, 6); r.Completed() != 6 {
+		t.Fatalf("perfdhcp -6: %d of 6:\n%s", r.Completed(), r.Output)
+	}
+	cat := testCat(t)
+	for _, tc := range []struct {
+		daemon, socket, ratio string
+		pools               map[string]string // pool-id -> the statistic prefix and range
+		assigned, total     string
+		wantAssigned        float64
+	}{
+		{"dhcp4", lab.Socket4, "kea_dhcp4_pool_utilization_ratio",
+			map[string]string{"10": "subnet[3].pool[10]", "20": "subnet[3].pool[20]"}, "assigned-addresses", "total-addresses", 7},
+		{"dhcp6", lab.Socket6, "kea_dhcp6_pool_utilization_ratio",
+			map[string]string{"5": "subnet[1].pool[5]"}, "assigned-nas", "total-nas", 6},
+		{"dhcp6", lab.Socket6, "kea_dhcp6_pd_pool_utilization_ratio",
+			map[string]string{"7": "subnet[1].pd-pool[7]"}, "assigned-pds", "total-pds", 6},
+	} {
+		snap := mustPoll(t, socketPoller(t, cat, "lab", tc.socket, Options{}))
+		sum := 0.0
+		for id, prefix := range tc.pools {
+			assigned, ok1 := statisticFloat(t, lab, tc.socket, prefix+"."+tc.assigned)
+			total, ok2 := statisticFloat(t, lab, tc.socket, prefix+"."+tc.total)
+			if !ok1 || !ok2 || total == 0 {
+				t.Fatalf("Kea reports no %s.%s / %s (%v %v)", prefix, tc.assigned, tc.total, ok1, ok2)
+			}
+			sum += assigned
+			want(t, snap.Samples, tc.ratio, map[string]string{"pool_id": id}, assigned/total)
+		}
+		if sum != tc.wantAssigned {
+			t.Errorf("%s: Kea's pools %v hold %v leases, want %v", tc.daemon, tc.pools, sum, tc.wantAssigned)
+		}
+	}
+}
+
+// ddiscope reads config-get once and then asks Kea 3.0 for config-hash-get
+// only; a changed configuration (config-set adding a subnet) is read again
+// at the next poll and its subnet exported.
+func TestRealKea30ConfigHash(t *testing.T) {
+	t.Parallel()
+	lab := keatest.Start(t, keatest.Options{Kea: keatest.Kea30})
+	p := socketPoller(t, testCat(t), "lab", lab.Socket4, Options{})
+	for range 3 {
+		mustPoll(t, p)
+	}
+	count := func(cmd string) int { return strings.Count(lab.Log("dhcp4"), "Received command '"+cmd+"'") }
+	if n, h := count("config-get"), count("config-hash-get"); n != 1 || h < 2 {
+		t.Errorf("3 polls: %d config-get and %d config-hash-get, want 1 and at least 2", n, h)
+	}
+	var cfg struct {
+		Arguments struct {
+			Dhcp4 map[string]any `json:"Dhcp4"` // beside it, 3.0 adds "hash"
+		} `json:"arguments"`
+	}
+	if err := json.Unmarshal(lab.Command(t, lab.Socket4, "config-get", nil), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	d4 := cfg.Arguments.Dhcp4
+	d4["subnet4"] = append(d4["subnet4"].([]any), map[string]any{"id": 9, "subnet": "198.18.9.0/24",
+		"pools": []any{map[string]any{"pool": "198.18.9.10-198.18.9.19"}}})
+	reply := lab.Command(t, lab.Socket4, "config-set", map[string]any{"Dhcp4": d4})
+	if res, text, err := keatest.Result(reply); err != nil || res != 0 {
+		t.Fatalf("config-set: %d %s %v", res, text, err)
+	}
+	before := count("config-get")
+	snap := mustPoll(t, p)
+	if count("config-get") != before+1 {
+		t.Errorf("the poll after config-set did not read config-get again")
+	}
+	want(t, snap.Samples, "kea_dhcp4_subnet_addresses", map[string]string{"subnet_id": "9", "subnet": "198.18.9.0/24"}, 10)
+}
