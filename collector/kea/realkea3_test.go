@@ -157,9 +157,9 @@ func TestRealKea30PoolUtilisation(t *testing.T) {
 	cat := testCat(t)
 	for _, tc := range []struct {
 		daemon, socket, ratio string
-		pools               map[string]string // pool-id -> the statistic prefix and range
-		assigned, total     string
-		wantAssigned        float64
+		pools                 map[string]string // pool-id -> the statistic prefix and range
+		assigned, total       string
+		wantAssigned          float64
 	}{
 		{"dhcp4", lab.Socket4, "kea_dhcp4_pool_utilization_ratio",
 			map[string]string{"10": "subnet[3].pool[10]", "20": "subnet[3].pool[20]"}, "assigned-addresses", "total-addresses", 7},
