@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -95,5 +96,76 @@ func TestHTTPNeedsKea30(t *testing.T) {
 	}()
 	if !strings.Contains(ft.fatal, "no HTTP control socket") {
 		t.Errorf("fatal message %q", ft.fatal)
+	}
+}
+
+// The bundle is extracted once for the labs that hold it at the same time,
+// and removed with the last of them.
+func TestBundleSharedAndRemoved(t *testing.T) {
+	var h bundleHolder
+	a, err := h.acquire()
+	if err != nil {
+		skipOrFail(t, "Kea 3.0.4 bundle: %v", err)
+		return
+	}
+	b, err := h.acquire()
+	if err != nil || b != a {
+		t.Fatalf("second acquire: %q %v, want the same %q", b, err, a)
+	}
+	if !strings.HasPrefix(a, os.TempDir()) {
+		t.Errorf("bundle extracted to %s, not under %s", a, os.TempDir())
+	}
+	h.release()
+	if _, err := os.Stat(filepath.Join(a, "sbin", "kea-dhcp4")); err != nil {
+		t.Fatalf("bundle gone while a lab still holds it: %v", err)
+	}
+	h.release()
+	if _, err := os.Stat(filepath.Dir(a)); !os.IsNotExist(err) {
+		t.Errorf("bundle directory %s still there after the last release: %v", filepath.Dir(a), err)
+	}
+}
+
+// A bundle whose checksum does not match SHA256SUMS is refused before it
+// is unpacked, and under CI=true the test fails rather than skips.
+func TestBundleChecksum(t *testing.T) {
+	real, err := bundlePath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(real)
+	if err != nil {
+		skipOrFail(t, "Kea 3.0.4 bundle: %v", err)
+		return
+	}
+	sums, err := os.ReadFile(filepath.Join(filepath.Dir(real), "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	data[len(data)/2] ^= 0xff
+	os.WriteFile(filepath.Join(dir, BundleFile), data, 0o644)
+	os.WriteFile(filepath.Join(dir, "SHA256SUMS"), sums, 0o644)
+	t.Setenv(BundleEnv, filepath.Join(dir, BundleFile))
+	var h bundleHolder
+	if _, err := h.acquire(); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+		t.Fatalf("corrupt bundle: %v, want a checksum error", err)
+	}
+	t.Setenv("CI", "true")
+	ft := &fakeTB{TB: t}
+	func() {
+		defer func() { _ = recover() }()
+		Start(ft, Options{Kea: Kea30})
+	}()
+	if !strings.Contains(ft.fatal, "SHA-256") || ft.skipped != "" {
+		t.Errorf("CI=true, corrupt bundle: fatal %q, skipped %q", ft.fatal, ft.skipped)
+	}
+	t.Setenv(BundleEnv, filepath.Join(dir, "missing.tar.xz"))
+	ft = &fakeTB{TB: t}
+	func() {
+		defer func() { _ = recover() }()
+		Start(ft, Options{Kea: Kea30})
+	}()
+	if !strings.Contains(ft.fatal, "missing.tar.xz") {
+		t.Errorf("CI=true, missing bundle: fatal %q", ft.fatal)
 	}
 }

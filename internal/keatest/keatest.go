@@ -1,4 +1,7 @@
-// Package keatest starts real ISC Kea daemons (Debian 12: Kea 2.2.0) for tests.
+// Package keatest starts real ISC Kea daemons for tests: Debian 12's Kea
+// 2.2.0, or ISC's Kea 3.0.4 from the bundle in shared/kea (Options.Kea,
+// kea3.go), with its own HTTP(S) control sockets (kea3http.go).
+// keatest.Versions runs a scenario on each.
 //
 // A test calls Start (or Populated) and gets a Lab: kea-dhcp4, optionally
 // kea-dhcp6 and kea-ctrl-agent, each with its own config, UNIX control socket,
@@ -27,8 +30,9 @@
 //	}
 //
 // or, for the standard data set in one call, lab := keatest.Populated(t).
-// Tests skip when Kea is not installed (or, for Traffic, when not root),
-// and fail instead when the environment has CI=true.
+// Tests skip when Kea is not installed or the 3.0.4 bundle is missing (or,
+// for Traffic, when not root), and fail instead when the environment has
+// CI=true.
 package keatest
 
 import (
