@@ -323,11 +323,15 @@ func testStopKillStart4(t *testing.T, v Version) {
 // (sub)test that owned it has finished.
 func TestCleanup(t *testing.T) {
 	t.Parallel()
+	Versions(t, testCleanup)
+}
+
+func testCleanup(t *testing.T, v Version) {
 	var pids []int
 	var nss []string
 	var dir string
 	t.Run("lab", func(t *testing.T) {
-		l := Start(t, Options{Traffic: true, DHCP6: true, ControlAgent: true})
+		l := Start(t, Options{Traffic: true, DHCP6: true, ControlAgent: true, Kea: v, HTTP: v.AtLeast30()})
 		pids = []int{l.Pid("dhcp4"), l.Pid("dhcp6"), l.Pid("ca")}
 		nss = []string{l.ServerNS, l.ClientNS}
 		dir = l.Dir
