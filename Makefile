@@ -10,8 +10,20 @@ TESTFLAGS ?= -count=1 -timeout 20m
 
 all: build
 
+# What --version and ddiscope_build_info say (prometheus/common/version).
+# Outside a git checkout they are empty and the binary falls back to Go's
+# own VCS stamp, or "unknown".
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)
+BRANCH     ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell git log -1 --format=%cI 2>/dev/null)
+BUILD_USER ?= $(shell id -un 2>/dev/null)@$(shell hostname 2>/dev/null)
+VPKG       := github.com/prometheus/common/version
+LDFLAGS    := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=$(BRANCH) \
+              -X $(VPKG).BuildDate=$(BUILD_DATE) -X $(VPKG).BuildUser=$(BUILD_USER)
+
 build:
-	$(GO) build -o $(BIN)/ddiscope ./cmd/ddiscope
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ddiscope ./cmd/ddiscope
 	$(GO) build -o $(BIN)/ddiscope-gen ./cmd/ddiscope-gen
 
 # Every test. Packages run one at a time (-p 1) because the real-Kea
@@ -45,7 +57,7 @@ fuzz:
 
 # Starts a real Kea (kea-dhcp4, kea-dhcp6, kea-ctrl-agent) in network
 # namespaces with perfdhcp traffic, and ddiscope polling it; serves
-# http://127.0.0.1:9547/metrics until Ctrl-C. Needs root.
+# http://127.0.0.1:19547/metrics until Ctrl-C. Needs root.
 demo:
 	bash scripts/demo.sh
 

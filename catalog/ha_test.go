@@ -23,6 +23,10 @@ func TestHAAndLeaseNaming(t *testing.T) {
 			prefixes = []string{"ddiscope_"}
 		case m.Scope == ScopeSubnet:
 			prefixes = []string{"kea_" + m.Daemon + "_subnet_"}
+		case m.Scope == ScopePool:
+			prefixes = []string{"kea_" + m.Daemon + "_pool_"}
+		case m.Scope == ScopePDPool:
+			prefixes = []string{"kea_" + m.Daemon + "_pd_pool_"}
 		case m.Scope == ScopeProcess:
 			prefixes = []string{"kea_" + m.Daemon + "_fleet_"}
 		}

@@ -4,7 +4,7 @@ package catalog
 // ddiscope's own. Each source adds its list here.
 func All() []*Metric {
 	var all []*Metric
-	for _, part := range [][]*Metric{Kea(), HA(), Leases(), Bind(), Self(), OTLPSelf()} {
+	for _, part := range [][]*Metric{Kea(), HA(), Leases(), Bind(), Self(), OTLPSelf(), Reload()} {
 		all = append(all, part...)
 	}
 	return all
@@ -22,6 +22,6 @@ func Self() []*Metric {
 		withExtra(derived(d, ScopeTarget, Counter, "ddiscope_poll_errors_total", "", "Failed polls of the target, by reason (connect, timeout, http_status, unauthorized, forbidden, too_large, malformed, result_error, unsupported, empty, conflict, canceled).", "count of failed polls by reason"), "reason"),
 		derived(d, ScopeTarget, Gauge, "ddiscope_target_series", "", "Series the target's last successful poll produced (0 while it is down).", "samples in the target's snapshot"),
 		derived(d, ScopeTarget, Gauge, "ddiscope_unknown_statistics", "", "Statistics the target reported in its last poll that the catalog does not know; each is logged once. They are not exported.", "statistics with no catalog entry"),
-		derived("kea", ScopeDaemon, Gauge, "kea_daemon_up", "", "1 when the Kea daemon (dhcp4, dhcp6, d2) behind the target answered its last poll, 0 when it did not (for example a daemon down behind a working Control Agent).", "result of the daemon's last statistic-get-all"),
+		derived("kea", ScopeDaemon, Gauge, "kea_daemon_up", "", "1 when the Kea daemon (dhcp4, dhcp6, d2) behind the target answered its last poll, 0 when it did not (for example a daemon down behind a working Control Agent). It stays at 0 while the agent answers with every daemon down (ddiscope_target_up is then 0); it is absent when the agent itself does not answer.", "result of the daemon's last statistic-get-all"),
 	}
 }

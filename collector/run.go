@@ -15,6 +15,8 @@ type Poller interface {
 	Kind() string
 	// Poll returns a snapshot, the number of statistics it could not map to
 	// the catalog, or an error (one naming its Reason: a *Error, or a Kea client error).
+	// With an error, the snapshot is nil or holds what the failed poll could
+	// still tell (kea_daemon_up 0 behind an agent that answered).
 	Poll(ctx context.Context) (*Snapshot, int, error)
 }
 
@@ -128,7 +130,7 @@ func Run(ctx context.Context, log *slog.Logger, store *Store, p Poller, s Schedu
 		} else {
 			failures++
 			reason := ReasonOf(err)
-			store.Failure(p.Name(), reason, err, took)
+			store.FailureWith(p.Name(), reason, err, took, snap)
 			if failures == 1 {
 				log.Warn("poll failed", "reason", reason, "err", err)
 			} else {

@@ -40,6 +40,9 @@ func SelfSamples(cat *catalog.Catalog, targets []*TargetStatus) []Sample {
 		if bindUp != nil && t.Kind == "bind" && t.Snapshot == nil {
 			out = append(out, Sample{Metric: bindUp, ID: NewIdentity(catalog.ScopeGlobal, t.Name)})
 		}
+		if t.Snapshot == nil && t.Partial != nil {
+			out = append(out, t.Partial.Samples...)
+		}
 		for i, r := range Reasons {
 			out = append(out, Sample{Metric: errs, ID: id, Extra: &reasons[i], Value: float64(t.Errors[r])})
 		}

@@ -12,7 +12,11 @@ type TargetStatus struct {
 	Kind string
 	// Snapshot is the last successful poll, or nil while the target is down:
 	// a dead target's series disappear rather than freeze.
-	Snapshot     *Snapshot
+	Snapshot *Snapshot
+	// Partial is what a failed poll could still tell (a Kea Control Agent
+	// that answers while every daemon behind it is down: kea_daemon_up 0
+	// for each), rendered with the self-metrics; nil otherwise.
+	Partial      *Snapshot
 	Up           bool
 	LastReason   Reason // why the last poll failed ("" when it did not)
 	LastError    string
@@ -61,7 +65,7 @@ func (s *Store) Remove(name string) {
 // Success records a good poll.
 func (s *Store) Success(name string, snap *Snapshot, took time.Duration, unknown int) {
 	s.update(name, func(t *TargetStatus) {
-		t.Snapshot, t.Up, t.LastReason, t.LastError = snap, true, "", ""
+		t.Snapshot, t.Partial, t.Up, t.LastReason, t.LastError = snap, nil, true, "", ""
 		t.LastSuccess = snap.Time
 		t.PollDuration = took
 		t.Unknown = unknown
@@ -70,8 +74,14 @@ func (s *Store) Success(name string, snap *Snapshot, took time.Duration, unknown
 
 // Failure records a failed poll: the target's series disappear.
 func (s *Store) Failure(name string, reason Reason, err error, took time.Duration) {
+	s.FailureWith(name, reason, err, took, nil)
+}
+
+// FailureWith records a failed poll that could still tell something: the
+// target's series disappear, but partial's (nil for none) are served.
+func (s *Store) FailureWith(name string, reason Reason, err error, took time.Duration, partial *Snapshot) {
 	s.update(name, func(t *TargetStatus) {
-		t.Snapshot, t.Up, t.LastReason, t.LastError = nil, false, reason, err.Error()
+		t.Snapshot, t.Partial, t.Up, t.LastReason, t.LastError = nil, partial, false, reason, err.Error()
 		t.PollDuration = took
 		t.Errors[reason]++
 	})

@@ -411,3 +411,22 @@ func TestClassicModelForFileProvisioning(t *testing.T) {
 		}
 	}
 }
+
+// Without a config editor (links.configui empty) no panel links to one: a
+// relative /servers/... link would open a Grafana page that does not exist.
+func TestWithoutConfigEditorNoPanelLinksToIt(t *testing.T) {
+	cfg := rules.Default()
+	cfg.Links.ConfigUI = ""
+	files, err := Files(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no dashboards generated")
+	}
+	for name, body := range files {
+		if strings.HasSuffix(name, ".json") && strings.Contains(string(body), "/servers/") {
+			t.Errorf("%s links to a config editor that is not deployed", name)
+		}
+	}
+}

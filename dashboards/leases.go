@@ -31,12 +31,12 @@ func (g *gen) leasePanels(r refs, fm family) []panel {
 	}
 	subnetLink := g.configLink("Edit subnet {subnet} in the config editor", rules.ConfigUISubnet, map[string]string{"daemon": fm.daemon})
 	drift := []query{{
-		expr:   g.sel(fm.m("subnet_addresses_assigned"), sub...) + "\n- " + g.sel(fm.m("subnet_lease_db_addresses_assigned"), sub...),
+		expr:   g.sel(fm.m("subnet_lease_db_addresses_drift"), sub...),
 		legend: "{{server}} {{subnet}} addresses",
 	}}
 	if fm == dhcp6 {
 		drift = append(drift, query{
-			expr:   g.sel(fm.m("subnet_prefixes_assigned"), sub...) + "\n- " + g.sel(fm.m("subnet_lease_db_prefixes_assigned"), sub...),
+			expr:   g.sel(fm.m("subnet_lease_db_prefixes_drift"), sub...),
 			legend: "{{server}} {{subnet}} prefixes",
 		})
 	}
@@ -64,7 +64,7 @@ func (g *gen) leasePanels(r refs, fm family) []panel {
 			links:   []link{subnetLink, g.configLink("Lease reclamation of {server} in the config editor", rules.ConfigUIServer, nil)},
 		},
 		{
-			title: "Statistics minus lease database", help: "Kea's assigned statistic minus the lease database's own count (stat_cmds hook), per subnet: a lasting difference means Kea's statistics drifted and utilisation is wrong.",
+			title: "Statistics minus lease database", help: "Kea's assigned statistic minus what its lease database holds as assigned or declined (stat_cmds hook), per subnet, both read at the start of each lease pass. Kea's statistic counts declined leases as assigned, so a healthy Kea shows 0, declines or not; a lasting difference means Kea's statistics drifted and utilisation is wrong by that many.",
 			width: 12, queries: drift,
 			links: []link{subnetLink},
 		},

@@ -13,8 +13,13 @@ func placeholder(label string) string { return "{" + label + "}" }
 
 // configLink opens the config editor's page of pattern (a rules.ConfigUI*
 // pattern) for the series' object. fixed gives labels the series lack, such
-// as the daemon of a kea_dhcp4_* series.
+// as the daemon of a kea_dhcp4_* series. Without a config editor it is the
+// zero link, which render leaves out: a relative /servers/... link would
+// open a page of Grafana's own that does not exist.
 func (g *gen) configLink(title, pattern string, fixed map[string]string) link {
+	if !g.cfg.Links.HasConfigUI() {
+		return link{}
+	}
 	path := rules.Expand(pattern, func(label string) string {
 		if v, ok := fixed[label]; ok {
 			return rules.PathValue(v)

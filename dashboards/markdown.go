@@ -82,6 +82,9 @@ func anchor(title string) string {
 }
 
 func hasConfigLink(cfg *rules.Config, p panel) bool {
+	if !cfg.Links.HasConfigUI() {
+		return false
+	}
 	for _, l := range p.links {
 		if strings.HasPrefix(l.url, strings.TrimRight(cfg.Links.ConfigUI, "/")) {
 			return true

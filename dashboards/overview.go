@@ -73,12 +73,12 @@ func (g *gen) overview(r refs) board {
 				},
 				{
 					title: "Fullest address pools",
-					help:  "The ten address pools with the highest share leased.",
+					help:  "The ten address pools with the highest share leased: Kea's pool statistics (Kea 2.4+), else ddiscope's lease passes' count of each range.",
 					viz:   tableViz, unit: "percentunit", min: pct,
 					queries: []query{{expr: "topk(10, " + g.sel(recordedPool, onServer, onDaemon, `lease_type="address"`) + ")"}},
 					steps:   warnCrit(t.UtilizationWarning, t.UtilizationCritical),
 					links:   g.poolLinks(r, rules.ConfigUIPool, poolLabels, ""),
-					empty:   "Kea reports pool statistics from 2.4 on",
+					empty:   noPoolStats,
 				},
 				{
 					title: "Worst subnet utilisation per server",

@@ -214,11 +214,13 @@ func withCommon[B panelBuilder[B]](b B, p panel, id uint32) B {
 	if len(p.mapping) > 0 {
 		b.Mappings(mappings(p.mapping))
 	}
-	if len(p.links) > 0 {
-		var ls []cog.Builder[dashboard.DashboardLink]
-		for _, l := range p.links {
+	var ls []cog.Builder[dashboard.DashboardLink]
+	for _, l := range p.links {
+		if l.url != "" {
 			ls = append(ls, dataLink(l, p.viz == tableViz))
 		}
+	}
+	if len(ls) > 0 {
 		b.DataLinks(ls)
 	}
 	if p.empty != "" {

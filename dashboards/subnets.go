@@ -24,14 +24,17 @@ func (g *gen) subnets(r refs) board {
 			{title: "Shared networks", panels: append(g.space("shared network", g.sel(recordedNetwork, network...), "{{server}} {{daemon}} {{shared_network}} {{lease_type}}", networkLinks, ""),
 				g.fleetSharedNetworks())},
 			{title: "Address pools", panels: append(g.space("address pool", g.sel(recordedPool, with(pool, `lease_type="address"`)...), poolLegend,
-				g.poolLinks(r, rules.ConfigUIPool, poolLabels, ""), "Kea reports pool statistics from 2.4 on"), g.poolDeclines(r))},
+				g.poolLinks(r, rules.ConfigUIPool, poolLabels, ""), noPoolStats), g.poolDeclines(r))},
 			{title: "Prefix-delegation pools", panels: g.space("prefix-delegation pool", g.sel(recordedPool, with(pool, `lease_type="prefix"`)...), poolLegend,
-				g.poolLinks(r, rules.ConfigUIPDPool, poolLabels, ""), "Kea reports pool statistics from 2.4 on")},
+				g.poolLinks(r, rules.ConfigUIPDPool, poolLabels, ""), noPoolStats)},
 		},
 	}
 }
 
 const poolLegend = "{{server}} {{daemon}} {{subnet}} {{pool}}"
+
+// noPoolStats is why a pool panel may be empty.
+const noPoolStats = "Kea reports pool statistics from 2.4 on; before, ddiscope's lease passes count the pools, when they are on"
 
 // with returns matchers and more, never sharing their array.
 func with(matchers []string, more ...string) []string {
@@ -154,16 +157,19 @@ func (g *gen) fleetSharedNetworks() panel {
 func (g *gen) poolDeclines(r refs) panel {
 	var qs []query
 	for _, fm := range families() {
+		// Kea's statistic (2.4+) where it reports the pool-id, else the
+		// declined leases the lease passes count per range.
 		qs = append(qs, query{
-			expr:   g.onlyDaemon(tag(g.sel(fm.m("pool_addresses_declined"), onServer, onSharedNetwork, onSubnet, onPool), "daemon", fm.daemon), fm.daemon),
+			expr: g.onlyDaemon(tag("(\n"+g.sel(fm.m("pool_addresses_declined"), onServer, onSharedNetwork, onSubnet, onPool)+
+				"\nor ignoring (pool)\nsum without (state) ("+g.sel(fm.m("pool_leases"), onServer, onSharedNetwork, onSubnet, onPool, `state="declined"`)+")\n)", "daemon", fm.daemon), fm.daemon),
 			legend: "{{server}} " + fm.name + " {{pool}}",
 		})
 	}
 	return panel{
 		title: "Declined addresses per pool",
-		help:  "Addresses of each pool declined and withheld in probation.",
+		help:  "Addresses of each pool declined and withheld in probation: Kea's pool statistic (Kea 2.4+), else the declined leases ddiscope's lease passes count in each range.",
 		width: 24, queries: qs,
 		links: []link{g.configLink("Edit pool {pool} in the config editor", rules.ConfigUIPool, nil)},
-		empty: "Kea reports pool statistics from 2.4 on",
+		empty: noPoolStats,
 	}
 }

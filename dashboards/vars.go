@@ -30,7 +30,7 @@ func (g *gen) subnetVar(from string, matchers ...string) variable {
 func (g *gen) poolVar() variable {
 	return variable{name: "pool_id", label: "Pool ID",
 		query: "label_values(" + g.sel(recordedPool, onServer, onDaemon, onSharedNetwork, onSubnet) + ", pool_id)",
-		empty: "Kea reports pool statistics from 2.4 on"}
+		empty: noPoolStats}
 }
 
 func (g *gen) relationshipVar() variable {

@@ -96,22 +96,31 @@ func Inhibitions(groups []Group) []Inhibition {
 }
 
 // AlertmanagerYAML renders alertmanager.yml: every alert to the config
-// editor's inbox, then by severity to its receiver; inhibitions from the
-// alerts.
+// editor's inbox (when there is an editor), then by severity to its
+// receiver; inhibitions from the alerts.
 func (c *Config) AlertmanagerYAML(groups []Group) ([]byte, error) {
 	am := c.Alertmanager
 	routes := []*yaml.Node{}
-	inbox, err := node(amRoute{Receiver: InboxReceiver, Continue: true}, "Every alert, whatever its severity, goes to the config editor's alert inbox first.")
-	if err != nil {
-		return nil, err
-	}
-	routes = append(routes, inbox)
 	receivers := []*yaml.Node{}
-	r, err := node(amReceiver{Name: InboxReceiver, WebhookConfigs: []amWebhook{{URL: c.Links.InboxURL(), SendResolved: true}}}, "The config editor's alert inbox (Alertmanager webhook, JSON version 4).")
-	if err != nil {
-		return nil, err
+	// Without an editor the root receiver catches what no severity route
+	// takes (alerts of other rules, without a severity label): the warning
+	// receiver, rather than a receiver that notifies no one.
+	rootReceiver := string(Warning)
+	intro := "# Alertmanager for ddiscope's alerts: grouped by server and subnet, routed by severity (links.configui is\n# empty: no config editor inbox); inhibitions keep one cause from paging several times.\n"
+	if c.Links.HasConfigUI() {
+		rootReceiver = InboxReceiver
+		intro = "# Alertmanager for ddiscope's alerts: grouped by server and subnet, every alert to the config editor's inbox,\n# then routed by severity; inhibitions keep one cause from paging several times.\n"
+		inbox, err := node(amRoute{Receiver: InboxReceiver, Continue: true}, "Every alert, whatever its severity, goes to the config editor's alert inbox first.")
+		if err != nil {
+			return nil, err
+		}
+		routes = append(routes, inbox)
+		r, err := node(amReceiver{Name: InboxReceiver, WebhookConfigs: []amWebhook{{URL: c.Links.InboxURL(), SendResolved: true}}}, "The config editor's alert inbox (Alertmanager webhook, JSON version 4).")
+		if err != nil {
+			return nil, err
+		}
+		receivers = append(receivers, r)
 	}
-	receivers = append(receivers, r)
 	for _, sev := range []Severity{Critical, Warning, Info} {
 		n, err := node(amRoute{Receiver: string(sev), Matchers: []string{fmt.Sprintf("severity=%q", sev)}, RepeatInterval: am.RepeatInterval[sev]}, "")
 		if err != nil {
@@ -133,7 +142,7 @@ func (c *Config) AlertmanagerYAML(groups []Group) ([]byte, error) {
 		receivers = append(receivers, n)
 	}
 	root, err := node(amRoute{
-		Receiver: InboxReceiver, GroupBy: GroupBy(),
+		Receiver: rootReceiver, GroupBy: GroupBy(),
 		GroupWait: am.GroupWait, GroupInterval: am.GroupInterval, RepeatInterval: am.RepeatInterval[Warning],
 	}, "")
 	if err != nil {
@@ -150,5 +159,5 @@ func (c *Config) AlertmanagerYAML(groups []Group) ([]byte, error) {
 		inhibits = append(inhibits, n)
 	}
 	doc := mapping("route", root, "inhibit_rules", sequence(inhibits), "receivers", sequence(receivers))
-	return render(doc, "# Alertmanager for ddiscope's alerts: grouped by server and subnet, every alert to the config editor's inbox,\n# then routed by severity; inhibitions keep one cause from paging several times.\n")
+	return render(doc, intro)
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/ddiscope/ddiscope/internal/promtest"
 	"github.com/ddiscope/ddiscope/rules"
@@ -34,11 +36,78 @@ func loadAlertmanager(t *testing.T, c *rules.Config) *config.Config {
 	return conf
 }
 
+// withoutConfigUI is the configuration of a deployment without the config
+// editor: links.configui empty.
+func withoutConfigUI() *rules.Config {
+	c := rules.Default()
+	c.Links.ConfigUI = ""
+	return c
+}
+
+// TestAmtoolChecksGeneratedConfig runs Debian's amtool (0.25) over the
+// generated file, with and without the config editor; loadAlertmanager
+// checks the same files with the pinned Go library.
 func TestAmtoolChecksGeneratedConfig(t *testing.T) {
 	promtest.Require(t, promtest.Amtool)
-	path := filepath.Join(generate(t, rules.Default()), rules.AlertmanagerFile)
-	if out, err := promtest.RunAmtool(t, "check-config", path); err != nil {
-		t.Errorf("amtool check-config: %v\n%s", err, out)
+	for name, c := range map[string]*rules.Config{"default": rules.Default(), "without the config editor": withoutConfigUI()} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(generate(t, c), rules.AlertmanagerFile)
+			if out, err := promtest.RunAmtool(t, "check-config", path); err != nil {
+				t.Errorf("amtool check-config: %v\n%s", err, out)
+			}
+			loadAlertmanager(t, c)
+		})
+	}
+}
+
+// TestWithoutConfigUINoInboxAndEveryAlertToItsSeverity: without an editor
+// there is no inbox receiver to post to, and every alert still reaches the
+// receiver of its severity (and only it).
+func TestWithoutConfigUINoInboxAndEveryAlertToItsSeverity(t *testing.T) {
+	conf := loadAlertmanager(t, withoutConfigUI())
+	for _, r := range conf.Receivers {
+		if r.Name == rules.InboxReceiver {
+			t.Errorf("receiver %s exists without a config editor: %+v", r.Name, r.WebhookConfigs)
+		}
+	}
+	for _, a := range defaultAlerts(t) {
+		ls := model.LabelSet{"alertname": model.LabelValue(a.Name), "severity": model.LabelValue(a.Severity), "component": model.LabelValue(a.Component), "server": "kea1"}
+		if got := receivers(conf, ls); !slices.Equal(got, []string{string(a.Severity)}) {
+			t.Errorf("%s goes to %v, want [%s]", a.Name, got, a.Severity)
+		}
+	}
+	if got := receivers(conf, model.LabelSet{"alertname": "Foreign"}); !slices.Equal(got, []string{string(rules.Warning)}) {
+		t.Errorf("an alert without severity goes to %v, want the warning receiver", got)
+	}
+}
+
+// TestWithoutConfigUIAlertsHaveNoRemediationURL reads the generated alerts
+// back: no alert links to an editor that is not there.
+func TestWithoutConfigUIAlertsHaveNoRemediationURL(t *testing.T) {
+	for name, tc := range map[string]struct {
+		c    *rules.Config
+		want bool
+	}{"without the config editor": {withoutConfigUI(), false}, "default": {rules.Default(), true}} {
+		t.Run(name, func(t *testing.T) {
+			groups, errs := rulefmt.ParseFile(filepath.Join(generate(t, tc.c), rules.AlertingRulesFile), false, model.UTF8Validation, parser.NewParser(parser.Options{}), promslog.NewNopLogger())
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			n := 0
+			for _, g := range groups.Groups {
+				for _, r := range g.Rules {
+					if u, ok := r.Annotations["remediation_url"]; ok {
+						n++
+						if !tc.want {
+							t.Errorf("%s has remediation_url %q", r.Alert, u)
+						}
+					}
+				}
+			}
+			if tc.want && n == 0 {
+				t.Error("no alert has a remediation_url")
+			}
+		})
 	}
 }
 

@@ -49,9 +49,9 @@ func (c *Config) dashboardTemplate(a Alert) (string, error) {
 }
 
 // remediationTemplate links to the config editor page where the cause is
-// fixed, or is empty.
+// fixed, or is empty (also when there is no config editor).
 func (c *Config) remediationTemplate(a Alert) string {
-	if a.Remediation == "" {
+	if a.Remediation == "" || !c.Links.HasConfigUI() {
 		return ""
 	}
 	page := func(pattern string) string {

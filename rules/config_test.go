@@ -101,6 +101,8 @@ func TestBadOverridesAreRejectedNamingTheKey(t *testing.T) {
 		{"thresholds:\n  stale-after: 0s\n", "stale-after must be a positive duration"},
 		{"thresholds:\n  stale-after: soon\n", "soon"},
 		{"alertmanager:\n  webhooks:\n    urgent: [http://x/]\n", `"urgent" is not a severity`},
+		{"alertmanager:\n  webhooks:\n    critical: [/hook]\n", `webhooks: critical: "/hook": want an absolute http:// or https:// URL`},
+		{"links:\n  configui: kea-admin:9548\n", `links: configui "kea-admin:9548"`},
 	} {
 		c, err := load(t, tc.yaml)
 		if err == nil {

@@ -32,6 +32,7 @@ is one ddiscope exports (docs/metrics.md).
 | %s | an example Prometheus configuration loading both |
 | %s | routes by severity, grouping by server and subnet, inhibitions, the config editor's inbox |
 | %s | one runbook page per alert |
+| `+"`deploy/prometheus/compat/`"+` | migration rules publishing kea-exporter's or Stork's metric names, not loaded by default ([migrating.md](migrating.md)) |
 
 Every alert has a CamelCase name; the labels `+"`severity`"+` (critical, warning, info) and `+"`component`"+` (ddiscope, kea, ha,
 bind); a static `+"`summary`"+`; a templated `+"`description`"+` naming the server, the subnet or other object and the value;
@@ -109,6 +110,12 @@ Alerts are grouped by %s, so that everything about one subnet (or shared network
 notification. Every alert goes first to the receiver `+"`%s`"+` (a webhook to `+"`{configui}%s`"+`, resolved alerts
 included), then, by `+"`severity`"+`, to the receiver `+"`critical`, `warning` or `info`"+`: add your notifiers there, or webhooks
 with `+"`alertmanager.webhooks`"+` when generating. Repeat intervals: %s.
+
+Without the config editor, set `+"`links.configui: \"\"`"+` in the file given to `+"`ddiscope-gen -rules.config`"+`: the alerts then
+have no `+"`remediation_url`"+`, alertmanager.yml has no inbox receiver (alerts without a `+"`severity`"+` go to `+"`warning`"+`),
+and the file still passes `+"`amtool check-config`"+` (tests: `+"`TestAmtoolChecksGeneratedConfig`"+`,
+`+"`TestWithoutConfigUINoInboxAndEveryAlertToItsSeverity`"+`). `+"`links.configui`"+` and webhook URLs must be absolute http(s) URLs:
+Alertmanager rejects anything else, so `+"`ddiscope-gen`"+` does too, naming the key.
 
 Inhibitions (while the source fires, matching targets with the same labels are not notified):
 

@@ -9,7 +9,8 @@ import (
 // Files builds the rules for c, checks them against the catalog and
 // returns every generated file by its path under the repository root:
 // Prometheus rules and an example configuration, alertmanager.yml, the
-// runbooks and docs/alerting.md. Nothing is returned if a check fails.
+// runbooks, docs/alerting.md, and the migration rules for kea-exporter and
+// Stork with docs/migrating.md. Nothing is returned if a check fails.
 func Files(c *Config, cat *catalog.Catalog) (map[string][]byte, error) {
 	groups, err := Build(c)
 	if err != nil {
@@ -31,6 +32,16 @@ func Files(c *Config, cat *catalog.Catalog) (map[string][]byte, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		files[path] = b
+	}
+	if err := Check(c, c.CompatGroups(), cat); err != nil {
+		return nil, fmt.Errorf("the migration rules do not match the metric catalog:\n%w", err)
+	}
+	compat, err := c.compatFiles()
+	if err != nil {
+		return nil, err
+	}
+	for p, b := range compat {
+		files[p] = b
 	}
 	runbooks, err := c.Runbooks(groups)
 	if err != nil {

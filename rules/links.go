@@ -16,7 +16,8 @@ type Links struct {
 	// Grafana is the Grafana root URL; dashboards are {grafana}/d/{uid}/{slug}.
 	Grafana string `yaml:"grafana"`
 	// ConfigUI is the config editor's root URL; its pages are the
-	// ConfigUI* patterns below under it.
+	// ConfigUI* patterns below under it. Empty when there is no editor:
+	// alerts then have no remediation_url and Alertmanager no inbox.
 	ConfigUI string `yaml:"configui"`
 }
 
@@ -142,6 +143,9 @@ func (l Links) DashboardURL(uid string, labels map[string]string) (string, error
 func (l Links) RunbookURL(alert string) string {
 	return strings.TrimRight(l.Runbooks, "/") + "/" + alert + ".md"
 }
+
+// HasConfigUI says whether a config editor is deployed to link to.
+func (l Links) HasConfigUI() bool { return strings.TrimSpace(l.ConfigUI) != "" }
 
 // InboxURL is where Alertmanager sends every alert for the config editor.
 func (l Links) InboxURL() string {

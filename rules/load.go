@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
@@ -80,6 +81,20 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("alertmanager: webhooks: %q is not a severity (critical, warning, info)", sev))
 		}
 	}
+	// Alertmanager (amtool check-config, config.Load) rejects a webhook
+	// URL that is not absolute http(s); say so here, naming the key.
+	if c.Links.HasConfigUI() {
+		if err := httpURL(c.Links.ConfigUI); err != nil {
+			errs = append(errs, fmt.Errorf("links: configui %q: %w (or empty, without a config editor)", c.Links.ConfigUI, err))
+		}
+	}
+	for _, sev := range sortedKeys(c.Alertmanager.Webhooks) {
+		for _, u := range c.Alertmanager.Webhooks[Severity(sev)] {
+			if err := httpURL(u); err != nil {
+				errs = append(errs, fmt.Errorf("alertmanager: webhooks: %s: %q: %w", sev, u, err))
+			}
+		}
+	}
 	for _, sev := range sortedKeys(c.Alertmanager.RepeatInterval) {
 		if !Severity(sev).valid() || c.Alertmanager.RepeatInterval[Severity(sev)] <= 0 {
 			errs = append(errs, fmt.Errorf("alertmanager: repeat-interval: %q must be a severity (critical, warning, info) with a positive duration", sev))
@@ -94,4 +109,16 @@ func (c *Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// httpURL checks that u is an absolute http or https URL with a host.
+func httpURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil {
+		return err
+	}
+	if (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return errors.New("want an absolute http:// or https:// URL")
+	}
+	return nil
 }

@@ -82,7 +82,7 @@ func (c *Config) PrometheusConfig() ([]byte, error) {
 		}}},
 		"scrape_configs": []any{map[string]any{
 			"job_name":       "ddiscope",
-			"static_configs": []any{map[string]any{"targets": []string{"localhost:9547"}}},
+			"static_configs": []any{map[string]any{"targets": []string{"localhost:19547"}}},
 		}},
 	}
 	return render(doc, "# An example Prometheus configuration: ddiscope scraped as job \"ddiscope\" (the rules' selector is\n# "+c.Selector+"), the rules beside this file, alerts to a local Alertmanager.\n")

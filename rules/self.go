@@ -31,7 +31,7 @@ func selfGroup(c *Config) Group {
 			Runbook: Runbook{
 				Meaning:   "The Prometheus scrape of ddiscope's `/metrics` fails: the process is not running, not listening where Prometheus looks, or refuses the scrape (TLS, basic auth, timeout).",
 				Impact:    "Every Kea, HA and BIND alert is blind while this fires: their series go stale and they resolve or never fire.",
-				Diagnosis: "On the Prometheus targets page (`/targets`) read the scrape error. On the ddiscope host: `systemctl status ddiscope`, `journalctl -u ddiscope`, and `curl -s http://127.0.0.1:9547/-/healthy`.",
+				Diagnosis: "On the Prometheus targets page (`/targets`) read the scrape error. On the ddiscope host: `systemctl status ddiscope`, `journalctl -u ddiscope`, and `curl -s http://127.0.0.1:19547/-/healthy`.",
 				Fix:       "Start or restart ddiscope; fix `--web.listen-address`, `--web.config.file` or the scrape configuration so that they agree.",
 			},
 		},
@@ -168,5 +168,6 @@ func selfGroup(c *Config) Group {
 				Fix:       "Fix the OTLP endpoint, its TLS or headers, or the receiver.",
 			},
 		},
+		reloadAlert(c),
 	}}
 }

@@ -10,10 +10,15 @@ import (
 // addresses, DHCPv6 addresses and DHCPv6 prefixes alike, told apart by the
 // labels daemon ("dhcp4", "dhcp6") and lease_type ("address", "prefix").
 type addressSpace struct {
-	name     string   // CamelCase word in the alert names
-	title    string   // how a description starts naming it
-	record   string   // recorded utilisation
-	parts    []string // metric, daemon, lease_type triples
+	name   string   // CamelCase word in the alert names
+	title  string   // how a description starts naming it
+	record string   // recorded utilisation
+	parts  []string // metric, daemon, lease_type triples
+	// fallback, when set, has one metric per part: its series count where
+	// the part's own metric has no series of the same identity (pool
+	// labels aside), so that one pool is one recorded series whichever
+	// source it comes from.
+	fallback []string
 	identity []string
 	// what names one instance in a description (a template).
 	what string
@@ -49,7 +54,18 @@ func addressSpaces() []addressSpace {
 				"kea_dhcp6_pool_utilization_ratio", "dhcp6", "address",
 				"kea_dhcp6_pd_pool_utilization_ratio", "dhcp6", "prefix",
 			},
-			identity:        []string{"server", "daemon", "lease_type", "subnet_id", "pool_id"},
+			// Kea reports pool statistics from 2.4 only; before, ddiscope's
+			// lease passes count every configured range. Kea's own come
+			// first; a range's series stands in only where Kea reports no
+			// pool with its server, subnet and pool-id (on Kea 2.4+ with
+			// lease passes on, Kea's statistic of the pool-id wins, its
+			// ranges summed, whatever the pool label).
+			fallback: []string{
+				"kea_dhcp4_pool_lease_utilization_ratio",
+				"kea_dhcp6_pool_lease_utilization_ratio",
+				"kea_dhcp6_pd_pool_lease_utilization_ratio",
+			},
+			identity:        []string{"server", "daemon", "lease_type", "subnet_id", "pool_id", "pool"},
 			what:            "Pool " + label("pool") + " (pool-id " + label("pool_id") + ") of subnet " + subnet,
 			more:            "widen the pool, or add a pool to its subnet (and its client classes, if the pool is reserved to some)",
 			remediation:     ConfigUIPool,
@@ -75,12 +91,17 @@ func addressSpaces() []addressSpace {
 func (s addressSpace) recording(c *Config) Recording {
 	var exprs []string
 	for i := 0; i+2 < len(s.parts); i += 3 {
-		exprs = append(exprs, tag(c.sel(s.parts[i]), "daemon", s.parts[i+1], "lease_type", s.parts[i+2]))
+		e := tag(c.sel(s.parts[i]), "daemon", s.parts[i+1], "lease_type", s.parts[i+2])
+		if s.fallback != nil {
+			e = "(\n" + e + "\nor ignoring (pool)\n" + tag(c.sel(s.fallback[i/3]), "daemon", s.parts[i+1], "lease_type", s.parts[i+2]) + "\n)"
+		}
+		exprs = append(exprs, e)
 	}
-	return Recording{
-		Record: s.record, Expr: union(exprs...),
-		Help: fmt.Sprintf("Utilisation (0..1) of every %s: DHCPv4 addresses, DHCPv6 addresses and DHCPv6 prefixes, told apart by `daemon` and `lease_type`.", s.title),
+	help := fmt.Sprintf("Utilisation (0..1) of every %s: DHCPv4 addresses, DHCPv6 addresses and DHCPv6 prefixes, told apart by `daemon` and `lease_type`.", s.title)
+	if s.fallback != nil {
+		help += " Kea's own pool statistics (Kea 2.4+) where it reports the pool-id, else the ranges ddiscope's lease passes count (Kea 2.2, lease passes on): one series per pool either way."
 	}
+	return Recording{Record: s.record, Expr: union(exprs...), Help: help}
 }
 
 // selected is the recorded series the alerts look at.
@@ -92,10 +113,14 @@ func (s addressSpace) selected(c *Config) string {
 }
 
 func (s addressSpace) scopeNote(c *Config) string {
-	if s.inSharedNetwork && !c.Thresholds.SubnetsInSharedNetworks {
-		return fmt.Sprintf(" %ss inside a shared network are left to the shared network's alerts (Kea leases from any subnet of a shared network); `subnets-in-shared-networks: true` includes them.", strings.ToUpper(s.title[:1])+s.title[1:])
+	note := ""
+	if s.fallback != nil {
+		note = " The number is Kea's pool statistic (Kea 2.4+, per pool-id); Kea 2.2 has none, and there it is ddiscope's lease passes' count of the configured range (`" + s.fallback[0] + "` and its DHCPv6 siblings), as fresh as the last complete pass."
 	}
-	return ""
+	if s.inSharedNetwork && !c.Thresholds.SubnetsInSharedNetworks {
+		note += fmt.Sprintf(" %ss inside a shared network are left to the shared network's alerts (Kea leases from any subnet of a shared network); `subnets-in-shared-networks: true` includes them.", strings.ToUpper(s.title[:1])+s.title[1:])
+	}
+	return note
 }
 
 // alerts returns the scope's warning, critical and exhaustion alerts.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,14 +28,20 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/ddiscope/ddiscope/catalog"
+	"github.com/ddiscope/ddiscope/cmd/ddiscope/internal/daemon"
 	"github.com/ddiscope/ddiscope/collector"
 	"github.com/ddiscope/ddiscope/collector/bind"
 	"github.com/ddiscope/ddiscope/collector/kea"
 	"github.com/ddiscope/ddiscope/exporters/otlp"
 	promexp "github.com/ddiscope/ddiscope/exporters/prometheus"
 	"github.com/ddiscope/ddiscope/internal/config"
-	"github.com/ddiscope/ddiscope/cmd/ddiscope/internal/daemon"
 )
+
+// defaultListen is ddiscope's own port. 9547 belongs to kea-exporter and
+// the Stork agent's Kea exporter, so running both during a migration
+// clashed; Prometheus' exporter range 9100-9999 is fully allocated, so the
+// port sits outside it (docs/configuration.md, "Listen port").
+const defaultListen = ":19547"
 
 func main() {
 	// A poll allocates about its reply's size and leaves a snapshot of a
@@ -44,6 +51,7 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
+	stampVersion(debug.ReadBuildInfo())
 	os.Exit(run(os.Args[1:]))
 }
 
@@ -56,7 +64,7 @@ func run(args []string) int {
 	bindDir := app.Flag("bind.config-dir", "Where to look for the local named's statistics-channels when no target is given.").Default("/etc/bind").String()
 	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	probeTimeout := app.Flag("probe.timeout", "Timeout of /probe when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.").Default("10s").Duration()
-	webConfig := webflag.AddFlags(app, ":9547")
+	webConfig := webflag.AddFlags(app, defaultListen)
 	logConfig := &promslog.Config{}
 	promslogflag.AddFlags(app, logConfig)
 	app.Version(version.Print("ddiscope"))
@@ -93,7 +101,8 @@ func run(args []string) int {
 
 	// Facts across targets, computed from snapshots by /metrics and the OTLP
 	// push alike.
-	cross := []collector.CrossDeriver{bind.SerialDrift(cat), kea.HAPairs(cat)}
+	reloads := daemon.NewReloads(cat, time.Now())
+	cross := []collector.CrossDeriver{bind.SerialDrift(cat), kea.HAPairs(cat), reloads.Deriver()}
 	otlpCfg, err := otlpConfig(conf.OTLP, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ddiscope:", err)
@@ -113,11 +122,15 @@ func run(args []string) int {
 		}
 	}()
 
+	var reloading sync.Mutex // SIGHUP and POST /-/reload one at a time
 	reload := func() error {
+		reloading.Lock()
+		defer reloading.Unlock()
 		c, err := load()
 		if err == nil {
 			err = d.Apply(ctx, c)
 		}
+		reloads.Record(err, time.Now())
 		if err != nil {
 			log.Error("reload failed; the previous configuration stays in force", "err", err)
 			return err
@@ -158,6 +171,12 @@ func run(args []string) int {
 			return
 		}
 		fmt.Fprintln(w, "Reloaded")
+	})
+	// Without this, the landing page would answer a GET with 200 and a
+	// script polling it would believe it had reloaded.
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "reload is POST /-/reload (or SIGHUP)", http.StatusMethodNotAllowed)
 	})
 	if *metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{

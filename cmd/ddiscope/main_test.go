@@ -198,12 +198,12 @@ func TestBadConfigFileExitsNamingFileLineAndKey(t *testing.T) {
 		name, yaml string
 		want       []string
 	}{
-		{"unknown key", "kea:\n  - name: a\n    url: http://127.0.0.1:8000/\n    passwrd: x\n", []string{"bad.yml:4", `unknown key "passwrd"`}},
+		{"unknown key", "kea:\n  - name: a\n    url: http://127.0.0.1:8000/\n    passwrd: x\n", []string{"bad.yml:4", `unknown key "passwrd" (did you mean "password"?)`}},
 		{"unknown top key", "defaults:\n  interval: 15s\ntargets: []\n", []string{"bad.yml:3", `unknown key "targets"`}},
-		{"bad on-fail", "kea:\n  - name: a\n    url: http://127.0.0.1:8000/\n    on-fail: retry-forever\n", []string{"bad.yml:2", `"on-fail"`, "retry-forever"}},
-		{"bad url", "kea:\n  - name: a\n    url: ftp://x/\n", []string{"bad.yml:2", `"url"`}},
+		{"bad on-fail", "kea:\n  - name: a\n    url: http://127.0.0.1:8000/\n    on-fail: retry-forever\n", []string{"bad.yml:4", `"on-fail"`, "retry-forever"}},
+		{"bad url", "kea:\n  - name: a\n    url: ftp://x/\n", []string{"bad.yml:3", `"url"`}},
 		{"bad duration", "defaults:\n  interval: soon\n", []string{"bad.yml:2", "soon"}},
-		{"duplicate name", "kea:\n  - name: a\n    url: http://127.0.0.1:8000/\n  - name: a\n    url: http://127.0.0.1:8001/\n", []string{"bad.yml:4", `"name"`}},
+		{"duplicate name", "kea:\n  - name: a\n    url: http://127.0.0.1:8000/\n  - name: a\n    url: http://127.0.0.1:8001/\n", []string{"bad.yml:4", `name "a" is already used by the kea target at `, "bad.yml:2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeFile(t, dir, "bad.yml", tc.yaml)
@@ -218,7 +218,13 @@ func TestBadConfigFileExitsNamingFileLineAndKey(t *testing.T) {
 			}
 		})
 	}
-	code, out := exitOf(t, "--config.file="+filepath.Join(dir, "missing.yml"))
+	// The same name from the file and from a flag: the message names both.
+	path := writeFile(t, dir, "dup.yml", "kea:\n  - name: b\n    url: http://127.0.0.1:8000/\n  - name: a\n    url: http://127.0.0.1:8001/\n")
+	code, out := exitOf(t, "--config.file="+path, "--kea.target=a=http://127.0.0.1:8002/")
+	if want := `--kea.target "a=http://127.0.0.1:8002/": name "a" is already used by the kea target at ` + path + ":4"; code != 1 || !strings.Contains(out, want) {
+		t.Fatalf("duplicate name by flag and file: exit %d: %s\nwant %s", code, out, want)
+	}
+	code, out = exitOf(t, "--config.file="+filepath.Join(dir, "missing.yml"))
 	if code != 1 || !strings.Contains(out, "missing.yml") {
 		t.Fatalf("missing file: exit %d: %s", code, out)
 	}

@@ -180,3 +180,50 @@ func TestZeroConfigFindsLocalKea30Daemons(t *testing.T) {
 		t.Errorf("the log does not name the socket found in %s: %s", lab.SocketDir, p.stderr)
 	}
 }
+
+// TestEveryDaemonStoppedBehindTheAgent: the Control Agent answers but
+// kea-dhcp4 and kea-dhcp6 are both down. The poll fails (no statistics from
+// anyone: ddiscope_target_up 0, reason result_error), yet kea_daemon_up
+// stays, at 0 for each daemon, which tells this case from an agent that is
+// gone.
+func TestEveryDaemonStoppedBehindTheAgent(t *testing.T) {
+	keatest.Require(t, "kea-dhcp4", "kea-dhcp6", "kea-ctrl-agent")
+	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true})
+	conf := writeFile(t, t.TempDir(), "ddiscope.yml", fmt.Sprintf("defaults:\n  interval: 1s\n  timeout: 1s\nkea:\n  - name: lab-ca\n    url: %s\n", lab.CAURL))
+	p := start(t, "--config.file="+conf)
+	ca := map[string]string{"server": "lab-ca"}
+	daemon := func(d string) map[string]string { return map[string]string{"server": "lab-ca", "daemon": d} }
+	waitFor(t, 15*time.Second, "lab-ca up", func() bool { v, _ := value(p.metrics(t), "ddiscope_target_up", ca); return v == 1 })
+
+	lab.Stop4(t)
+	lab.Stop6(t)
+	waitFor(t, 15*time.Second, "lab-ca down", func() bool { v, _ := value(p.metrics(t), "ddiscope_target_up", ca); return v == 0 })
+	// Several polls with every daemon down: the series must stay, not flicker.
+	for range 3 {
+		m := p.metrics(t)
+		for _, d := range []string{"dhcp4", "dhcp6"} {
+			if v, ok := value(m, "kea_daemon_up", daemon(d)); !ok || v != 0 {
+				t.Fatalf("kea_daemon_up{daemon=%q} = %v (found %v) with every daemon down behind a working agent; want 0", d, v, ok)
+			}
+		}
+		if v, _ := value(m, "ddiscope_target_up", ca); v != 0 {
+			t.Fatalf("ddiscope_target_up = %v with every daemon down; want 0", v)
+		}
+		if _, ok := value(m, "kea_dhcp4_subnet_addresses", ca); ok {
+			t.Fatal("statistics of a stopped daemon are still served")
+		}
+		time.Sleep(1200 * time.Millisecond)
+	}
+	if v, _ := value(p.metrics(t), "ddiscope_poll_errors_total", map[string]string{"server": "lab-ca", "reason": "result_error"}); v == 0 {
+		t.Error("the failed polls are not counted as result_error (the agent's answer)")
+	}
+
+	lab.Start4(t)
+	waitFor(t, 15*time.Second, "dhcp4 back", func() bool {
+		m := p.metrics(t)
+		up, _ := value(m, "ddiscope_target_up", ca)
+		d4, _ := value(m, "kea_daemon_up", daemon("dhcp4"))
+		d6, ok6 := value(m, "kea_daemon_up", daemon("dhcp6"))
+		return up == 1 && d4 == 1 && ok6 && d6 == 0
+	})
+}

@@ -38,6 +38,22 @@ type subnetInfo struct {
 	// Sizes computed from the pool ranges, for Kea 2.2's -1 totals.
 	addresses, prefixes float64
 	identity            *collector.Identity
+	// ranges are the configured address ranges ([0]) and pd-pool prefixes
+	// ([1]), each sorted by first address, that lease passes count leases
+	// in (Kea before 2.4 has no pool statistics).
+	ranges [2][]*rangeInfo
+}
+
+// rangeInfo is one configured pool range or pd-pool prefix. Kea's pools do
+// not overlap (it refuses such a configuration), so a lease lies in one at
+// most.
+type rangeInfo struct {
+	first, last netip.Addr
+	poolID      int64
+	rng         string
+	size        float64
+	slot        int // index in the subnet's per-range lease counts
+	identity    *collector.Identity
 }
 
 // poolInfo is one pool-id of a subnet. Its identity is built on first use:
@@ -195,7 +211,13 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 			return nil, err
 		}
 		si.addresses += size
-		addPool(&si.pools, pid, strings.Join(strings.Fields(p.Pool), ""), size) // "a - b" -> "a-b"
+		rng := strings.Join(strings.Fields(p.Pool), "") // "a - b" -> "a-b"
+		addPool(&si.pools, pid, rng, size)
+		first, last, err := poolBounds(p.Pool)
+		if err != nil {
+			return nil, err
+		}
+		si.ranges[0] = append(si.ranges[0], &rangeInfo{first: first, last: last, poolID: pid, rng: rng, size: size})
 	}
 	for _, p := range sc.PDPools {
 		var pid int64
@@ -207,9 +229,79 @@ func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 		}
 		size := math.Ldexp(1, p.DelegatedLen-p.PrefixLen)
 		si.prefixes += size
-		addPool(&si.pdPools, pid, fmt.Sprintf("%s/%d", p.Prefix, p.PrefixLen), size)
+		rng := fmt.Sprintf("%s/%d", p.Prefix, p.PrefixLen)
+		addPool(&si.pdPools, pid, rng, size)
+		first, last, err := poolBounds(rng)
+		if err != nil {
+			return nil, fmt.Errorf("pd-pool %s: %w", rng, err)
+		}
+		si.ranges[1] = append(si.ranges[1], &rangeInfo{first: first, last: last, poolID: pid, rng: rng, size: size})
+	}
+	slot := 0
+	for _, list := range si.ranges {
+		slices.SortFunc(list, func(a, b *rangeInfo) int { return a.first.Compare(b.first) })
+		for _, ri := range list {
+			ri.slot = slot
+			slot++
+		}
 	}
 	return si, nil
+}
+
+// poolBounds returns the first and last address of "first - last" or
+// "prefix/len".
+func poolBounds(pool string) (first, last netip.Addr, err error) {
+	if a, b, ok := strings.Cut(pool, "-"); ok {
+		first, err1 := netip.ParseAddr(strings.TrimSpace(a))
+		last, err2 := netip.ParseAddr(strings.TrimSpace(b))
+		if err1 != nil || err2 != nil || first.Is4() != last.Is4() || last.Less(first) {
+			return first, last, fmt.Errorf("pool %q: not a range of addresses", pool)
+		}
+		return first, last, nil
+	}
+	p, err := netip.ParsePrefix(strings.TrimSpace(pool))
+	if err != nil {
+		return first, last, fmt.Errorf("pool %q: %w", pool, err)
+	}
+	p = p.Masked()
+	b := p.Addr().AsSlice()
+	for i := range b {
+		if host := p.Bits() - 8*i; host < 8 {
+			if host < 0 {
+				host = 0
+			}
+			b[i] |= byte(0xff >> host)
+		}
+	}
+	last, _ = netip.AddrFromSlice(b)
+	return p.Addr(), last, nil
+}
+
+// rangeOf returns the range of kind k (0 addresses, 1 pd-pools) holding a,
+// or nil.
+func (si *subnetInfo) rangeOf(k int, a netip.Addr) *rangeInfo {
+	list := si.ranges[k]
+	i, found := slices.BinarySearchFunc(list, a, func(ri *rangeInfo, a netip.Addr) int { return ri.first.Compare(a) })
+	if !found {
+		i-- // the last range starting before a
+	}
+	if i < 0 || list[i].last.Less(a) {
+		return nil
+	}
+	return list[i]
+}
+
+// rangeCount is how many ranges and pd-pool prefixes the subnet has.
+func (si *subnetInfo) rangeCount() int { return len(si.ranges[0]) + len(si.ranges[1]) }
+
+// ident returns the range's identity labels (scope pool or pd-pool),
+// building them on first use.
+func (ri *rangeInfo) ident(si *subnetInfo, scope catalog.Scope) *collector.Identity {
+	if ri.identity == nil {
+		v := si.identity.Values
+		ri.identity = collector.NewIdentity(scope, v[0], v[1], v[2], v[3], fmt.Sprint(ri.poolID), ri.rng)
+	}
+	return ri.identity
 }
 
 // findPool finds the pool of an id in a subnet's pools, sorted by id, or

@@ -10,8 +10,9 @@ import (
 // Fleet totals. Both peers of an HA pair report every subnet they share,
 // leases learned from the partner included, so summing subnets over
 // targets counts a pair twice. Here each subnet is counted once per
-// relationship (from the member reporting more leases, the one less behind
-// on lease updates), once per server otherwise.
+// relationship, once per server otherwise. The member is chosen per subnet:
+// whichever reports more leases in that subnet (the one less behind on
+// lease updates there), so one pair's total may mix both members.
 
 // fleetMetrics describe one pair of subnet statistics (size, leased) and
 // the fleet totals derived from them.

@@ -581,3 +581,33 @@ func TestHAPairsRender(t *testing.T) {
 		}
 	}
 }
+
+// The fleet takes each subnet of a pair from whichever peer reports more
+// leases in that subnet, not one peer for the whole pair: with kea-a ahead
+// in one subnet and kea-b in another, the total has both peers' larger
+// counts (docs/ha.md).
+func TestFleetChoosesThePeerPerSubnet(t *testing.T) {
+	cat := testCat(t)
+	s1, _ := replay(t, kea22Pair("server1"))
+	s2, _ := replay(t, kea22Pair("server2"))
+	_, a := pollOnce(t, cat, "kea-a", s1.URL, Options{Daemons: []string{"dhcp4"}})
+	_, b := pollOnce(t, cat, "kea-b", s2.URL, Options{Daemons: []string{"dhcp4"}})
+	bump := func(snap *collector.Snapshot, subnet string, by float64) {
+		for i := range snap.Samples {
+			if s := &snap.Samples[i]; s.Metric.Name == "kea_dhcp4_subnet_addresses_assigned" && s.ID.Values[1] == subnet {
+				s.Value += by
+				return
+			}
+		}
+		t.Fatalf("%s: no subnet %s", snap.Target, subnet)
+	}
+	var base float64
+	for _, s := range b.Samples {
+		if s.Metric.Name == "kea_dhcp4_subnet_addresses_assigned" {
+			base += s.Value
+		}
+	}
+	bump(a, "1", 5) // kea-a ahead in subnet 1 (kea-b has not synced those yet)
+	bump(b, "2", 7) // kea-b ahead in subnet 2
+	want(t, derive(cat, a, b), "kea_dhcp4_fleet_addresses_assigned", nil, base+5+7)
+}

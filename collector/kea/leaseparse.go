@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
+	"unsafe"
 )
 
 // A page of lease4-get-page / lease6-get-page is about 240 bytes a lease,
@@ -17,6 +19,7 @@ import (
 
 // pageLease is what ddiscope keeps of one lease, until its page is applied.
 type pageLease struct {
+	addr     netip.Addr // to find the lease's pool
 	cltt     int64
 	validLft int64
 	subnet   int64
@@ -182,6 +185,9 @@ func (lp *leasePage) lease(s *scanner, v6 bool) error {
 				return err
 			}
 			lp.last = append(lp.last[:0], a...)
+			if l.addr, err = parseAddrBytes(a); err != nil || l.addr.Is6() != v6 || l.addr.Zone() != "" {
+				return fmt.Errorf("ip-address %q: not an IPv%s address", a, map[bool]string{false: "4", true: "6"}[v6])
+			}
 			seen |= hasAddr
 		case fieldSubnet:
 			l.subnet, err = s.int()
@@ -239,6 +245,21 @@ func (lp *leasePage) lease(s *scanner, v6 bool) error {
 	}
 	lp.leases = append(lp.leases, l)
 	return nil
+}
+
+// parseAddrBytes parses an address in the scanner's buffer without copying
+// it: string(b) would escape (netip's errors keep their input), an
+// allocation per lease. The unsafe string lives only for the call: a parsed
+// Addr holds no reference to it, and the error, which would, is dropped.
+func parseAddrBytes(b []byte) (netip.Addr, error) {
+	if len(b) == 0 {
+		return netip.Addr{}, errors.New("empty address")
+	}
+	a, err := netip.ParseAddr(unsafe.String(&b[0], len(b)))
+	if err != nil {
+		return netip.Addr{}, errors.New("not an IP address")
+	}
+	return a, nil
 }
 
 const (

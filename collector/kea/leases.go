@@ -59,9 +59,12 @@ type typeCounts struct {
 	renewed  [7]uint32 // likewise for catalog.LeaseAgeBuckets
 }
 
-// subnetLeases are one subnet's counters, by lease type (DHCPv4: [0]).
+// subnetLeases are one subnet's counters, by lease type (DHCPv4: [0]),
+// and by state per configured pool range (rangeInfo.slot of si).
 type subnetLeases struct {
-	types [3]*typeCounts
+	types  [3]*typeCounts
+	si     *subnetInfo // the configuration the pool counts follow
+	ranges [][6]uint32
 }
 
 // leaseResult is a complete pass.
@@ -260,8 +263,8 @@ func (lp *leasePass) apply(cfg *daemonConfig, now time.Time) {
 			lastID = l.subnet
 			last = lp.counts[l.subnet]
 			if last == nil {
-				if _, known := cfg.subnets[l.subnet]; known {
-					last = &subnetLeases{}
+				if si, known := cfg.subnets[l.subnet]; known {
+					last = &subnetLeases{si: si, ranges: make([][6]uint32, si.rangeCount())}
 					lp.counts[l.subnet] = last
 				}
 			}
@@ -280,6 +283,13 @@ func (lp *leasePass) apply(cfg *daemonConfig, now time.Time) {
 			st = 5
 		}
 		tc.states[st]++
+		// Addresses (IA_NA in DHCPv6) in the address pools, delegated
+		// prefixes in the pd-pools; IA_TA leases have no pool statistic.
+		if k := [3]int{0, -1, 1}[l.typ]; k >= 0 {
+			if ri := last.si.rangeOf(k, l.addr); ri != nil {
+				last.ranges[ri.slot][st]++
+			}
+		}
 		if st != 0 {
 			continue
 		}
@@ -341,6 +351,8 @@ func newLeaseLabels() *leaseLabels {
 type leaseMetrics struct {
 	leases, expiring, renewed                  *catalog.Metric
 	dbAssigned, dbDeclined, dbPDAssigned       *catalog.Metric
+	dbDrift, dbPDDrift                         *catalog.Metric
+	poolLeases, poolRatio                      [2]*catalog.Metric // address pools, pd-pools
 	duration, timestamp, count, unknown, pages *catalog.Metric
 	passes                                     *catalog.Metric
 }
@@ -351,12 +363,16 @@ func newLeaseMetrics(cat *catalog.Catalog, daemon string) *leaseMetrics {
 		leases: m("kea_" + daemon + "_subnet_leases"), expiring: m("kea_" + daemon + "_subnet_leases_expiring"),
 		renewed:    m("kea_" + daemon + "_subnet_leases_renewed"),
 		dbAssigned: m("kea_" + daemon + "_subnet_lease_db_addresses_assigned"), dbDeclined: m("kea_" + daemon + "_subnet_lease_db_addresses_declined"),
+		dbDrift:    m("kea_" + daemon + "_subnet_lease_db_addresses_drift"),
+		poolLeases: [2]*catalog.Metric{m("kea_" + daemon + "_pool_leases")}, poolRatio: [2]*catalog.Metric{m("kea_" + daemon + "_pool_lease_utilization_ratio")},
 		duration: m("ddiscope_lease_pass_duration_seconds"), timestamp: m("ddiscope_lease_pass_timestamp_seconds"),
 		count: m("ddiscope_lease_pass_leases"), unknown: m("ddiscope_lease_pass_unknown_subnet_leases"),
 		pages: m("ddiscope_lease_pages_total"), passes: m("ddiscope_lease_passes_total"),
 	}
 	if daemon == "dhcp6" {
 		lm.dbPDAssigned = m("kea_dhcp6_subnet_lease_db_prefixes_assigned")
+		lm.dbPDDrift = m("kea_dhcp6_subnet_lease_db_prefixes_drift")
+		lm.poolLeases[1], lm.poolRatio[1] = m("kea_dhcp6_pd_pool_leases"), m("kea_dhcp6_pd_pool_lease_utilization_ratio")
 	}
 	return lm
 }
@@ -418,6 +434,7 @@ func (p *Poller) leaseSamples(ds *daemonState, snap *collector.Snapshot) {
 					add(lm.renewed, si.identity, renLabels[i], float64(cum))
 				}
 			}
+			p.poolLeaseSamples(si, sl, lm, add)
 		}
 		out.add(lm.duration, r.end.Sub(r.start).Seconds())
 		out.add(lm.timestamp, float64(r.end.UnixMilli())/1000)
@@ -439,10 +456,47 @@ func (p *Poller) leaseSamples(ds *daemonState, snap *collector.Snapshot) {
 			if row.pdAssigned != nil {
 				add(lm.dbPDAssigned, si.identity, nil, *row.pdAssigned)
 			}
+			if row.drift != nil {
+				add(lm.dbDrift, si.identity, nil, *row.drift)
+			}
+			if row.pdDrift != nil {
+				add(lm.dbPDDrift, si.identity, nil, *row.pdDrift)
+			}
 		}
 	}
 	add(lm.pages, out.id, nil, float64(lp.pages))
 	for i, n := range lp.passes {
 		add(lm.passes, out.id, ll.passes[i], float64(n))
+	}
+}
+
+// poolLeaseSamples writes a subnet's per-range lease counts and utilisation
+// from the last complete pass. A subnet whose configuration was read again
+// during that pass has none until the next pass: its ranges may differ.
+func (p *Poller) poolLeaseSamples(si *subnetInfo, sl *subnetLeases, lm *leaseMetrics, add func(*catalog.Metric, *collector.Identity, *[]string, float64)) {
+	if sl != nil && sl.si != si {
+		return
+	}
+	scopes := [2]catalog.Scope{catalog.ScopePool, catalog.ScopePDPool}
+	for k, list := range si.ranges {
+		if lm.poolLeases[k] == nil {
+			continue
+		}
+		for _, ri := range list {
+			var n [6]uint32
+			if sl != nil {
+				n = sl.ranges[ri.slot]
+			}
+			id := ri.ident(si, scopes[k])
+			for s, c := range n {
+				if s < 3 || c > 0 {
+					add(lm.poolLeases[k], id, p.leaseLabels.v4states[s], float64(c))
+				}
+			}
+			// Kea's assigned statistics count declined leases too.
+			if ri.size > 0 {
+				add(lm.poolRatio[k], id, nil, float64(n[0]+n[1])/ri.size)
+			}
+		}
 	}
 }

@@ -45,6 +45,10 @@ func leaseReplay(t *testing.T, pages map[string]string) (*httptest.Server, *int)
 			svc = req.Service[0]
 		}
 		key := svc + ":" + req.Command
+		if body, ok := pages[key]; ok {
+			fmt.Fprint(w, body) // a reply the test writes itself
+			return
+		}
 		if req.Command == "lease4-get-page" {
 			requests++
 			body, ok := pages[req.Arguments.From]
@@ -132,6 +136,21 @@ func TestLeasePassFromCapturedPages(t *testing.T) {
 	// stat-lease4-get (stat_cmds), read once per pass.
 	want(t, s, "kea_dhcp4_subnet_lease_db_addresses_assigned", map[string]string{"subnet_id": "2"}, 33)
 	want(t, s, "kea_dhcp4_subnet_lease_db_addresses_declined", map[string]string{"subnet_id": "1"}, 0)
+	want(t, s, "kea_dhcp4_subnet_lease_db_addresses_drift", map[string]string{"subnet_id": "1"}, 0)
+	// Per pool range: subnet 1's 198.18.0.200 is a reservation outside
+	// both pools, counted in the subnet but in no pool.
+	pool := func(id, rng, state string) map[string]string {
+		return map[string]string{"subnet_id": id, "pool_id": "0", "pool": rng, "state": state}
+	}
+	want(t, s, "kea_dhcp4_pool_leases", pool("1", "198.18.0.10-198.18.0.13", "default"), 4)
+	want(t, s, "kea_dhcp4_pool_leases", pool("1", "198.18.0.20/30", "default"), 4)
+	want(t, s, "kea_dhcp4_pool_leases", pool("1", "198.18.0.20/30", "declined"), 0)
+	want(t, s, "kea_dhcp4_pool_leases", pool("2", "198.18.1.10-198.18.1.109", "default"), 1)
+	want(t, s, "kea_dhcp4_pool_leases", pool("2", "198.18.1.110-198.18.1.209", "default"), 0)
+	ratio := func(id, rng string) map[string]string { return map[string]string{"subnet_id": id, "pool": rng} }
+	want(t, s, "kea_dhcp4_pool_lease_utilization_ratio", ratio("1", "198.18.0.20/30"), 1)
+	want(t, s, "kea_dhcp4_pool_lease_utilization_ratio", ratio("2", "198.18.1.10-198.18.1.109"), 0.01)
+	want(t, s, "kea_dhcp4_pool_lease_utilization_ratio", ratio("4", "198.18.3.10-198.18.3.250"), 0)
 	// The HA state is there as usual.
 	oneHot(t, s, "kea_ha_state", map[string]string{"relationship": "server1"}, "state", "load-balancing")
 }
@@ -216,4 +235,20 @@ func TestLeasePagingMustMoveForward(t *testing.T) {
 	}
 	want(t, s, "ddiscope_lease_passes_total", map[string]string{"result": "abandoned"}, 1)
 	want(t, s, "ddiscope_kea_command_errors_total", map[string]string{"command": "lease4-get-page", "reason": "malformed"}, 1)
+}
+
+// Kea's assigned-addresses statistic counts declined leases; the lease
+// database's assigned column does not. The drift adds the declined ones
+// back: 0 when the two agree (subnet 1: 9 = 7 + 2), the difference when
+// they do not (subnet 2: 33 - 30).
+func TestLeaseDBDriftCountsDeclined(t *testing.T) {
+	srv, _ := leaseReplay(t, map[string]string{
+		"dhcp4:stat-lease4-get": `[ { "result": 0, "text": "stat-lease4-get: 4 rows found", "arguments": { "result-set": {
+			"columns": [ "subnet-id", "total-addresses", "cumulative-assigned-addresses", "assigned-addresses", "declined-addresses" ],
+			"rows": [ [ 1, 8, 4, 7, 2 ], [ 2, 200, 18, 30, 0 ], [ 3, 10, 5, 8, 0 ], [ 4, 241, 0, 0, 0 ] ], "timestamp": "2026-11-23 10:48:54" } } } ]`,
+	})
+	s := poll(t, leasePoller(t, srv.URL, time.Unix(1795295934, 0)))
+	want(t, s, "kea_dhcp4_subnet_lease_db_addresses_drift", map[string]string{"subnet_id": "1"}, 0)
+	want(t, s, "kea_dhcp4_subnet_lease_db_addresses_drift", map[string]string{"subnet_id": "2"}, 3)
+	want(t, s, "kea_dhcp4_subnet_lease_db_addresses_drift", map[string]string{"subnet_id": "4"}, 0)
 }

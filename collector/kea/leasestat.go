@@ -21,6 +21,9 @@ type statLeases struct {
 type statLeaseRow struct {
 	subnet                         int64
 	assigned, declined, pdAssigned *float64
+	// Kea's assigned statistic minus the lease database's count, from the
+	// statistics of the same poll; nil when either is missing.
+	drift, pdDrift *float64
 }
 
 func (p *Poller) readStatLeases(ctx context.Context, ds *daemonState) {
@@ -37,7 +40,43 @@ func (p *Poller) readStatLeases(ctx context.Context, ds *daemonState) {
 		p.record(ds, cmd, &keactl.Error{Target: p.name, Command: cmd, Service: p.service(ds.name), Reason: keactl.ReasonMalformed, Err: err})
 		return
 	}
+	driftOf(st, ds)
 	ds.lease.stat = st
+}
+
+// driftOf sets each row's drift: Kea's assigned statistic of the subnet, as
+// this poll read it a moment before, minus what the lease database holds.
+// Kea counts a declined lease as assigned in its statistics (a decline does
+// not decrement assigned-addresses, and a restart's recount adds declined
+// leases to it), while stat-lease4-get's assigned column counts leases in
+// the default state only: so the lease database's declined count is added
+// back, and a healthy Kea with declines shows 0.
+func driftOf(st *statLeases, ds *daemonState) {
+	acc := ds.acc
+	if acc == nil || acc.cfg == nil || acc.cfg != ds.cfg {
+		return
+	}
+	for i := range st.rows {
+		r := &st.rows[i]
+		si, ok := acc.cfg.subnets[r.subnet]
+		if !ok {
+			continue
+		}
+		for d, dv := range acc.ds {
+			p := acc.subnets[d][si.idx]
+			if !p.hasAssigned {
+				continue
+			}
+			switch {
+			case !dv.pd && r.assigned != nil && r.declined != nil:
+				v := p.assigned - (*r.assigned + *r.declined)
+				r.drift = &v
+			case dv.pd && r.pdAssigned != nil:
+				v := p.assigned - *r.pdAssigned
+				r.pdDrift = &v
+			}
+		}
+	}
 }
 
 // parseStatLeases reads {"result-set": {"columns": [...], "rows": [[...]]}},

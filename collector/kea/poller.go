@@ -77,7 +77,10 @@ type daemonState struct {
 	reasonCount map[keactl.Reason]uint64
 	cmds        *cmdState  // secondary commands: errors, refusals
 	lease       *leasePass // nil until lease passes start
-	ident       *collector.Identity
+	// acc is the last poll's per-subnet statistics, kept for the drift of
+	// the lease database's counts (leasestat.go).
+	acc   *accumulator
+	ident *collector.Identity
 }
 
 // observed is what derivations need to know of a statistic.
@@ -111,7 +114,9 @@ func (p *Poller) Kind() string { return "kea" }
 
 // Poll reads every daemon of the target and builds a snapshot. It fails only
 // when no daemon could be read; a daemon down behind a working Control Agent
-// is reported by kea_daemon_up 0 in an otherwise good snapshot.
+// is reported by kea_daemon_up 0 in an otherwise good snapshot. When the
+// agent answers but every daemon is down, the poll fails with a partial
+// snapshot of kea_daemon_up 0 for each daemon.
 func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 	if !p.detected {
 		if err := p.detect(ctx); err != nil {
@@ -128,6 +133,7 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 	var firstErr error
 	unknown := 0
 	anyUp := false
+	agentAnswered := p.direct == "" // for every daemon, so far
 	names := p.daemonNames()
 	for _, d := range names {
 		ds := p.daemons[d]
@@ -145,6 +151,7 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 			if firstErr == nil {
 				firstErr = err
 			}
+			agentAnswered = agentAnswered && keaAnswered(err)
 			if ds.lastErr != err.Error() {
 				p.log.Warn("kea daemon poll failed", "daemon", d, "err", err)
 				ds.lastErr = err.Error()
@@ -169,11 +176,32 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 		if firstErr == nil {
 			firstErr = &keactl.Error{Target: p.name, Command: "statistic-get-all", Reason: keactl.ReasonEmpty, Text: "no daemon to poll"}
 		}
+		if agentAnswered && len(names) > 0 {
+			// The Control Agent answers but every daemon behind it is down:
+			// the poll fails, yet kea_daemon_up 0 for each daemon is still
+			// true, and tells this case from an agent that is gone.
+			snap.Group(len(p.cat.Metrics))
+			return snap, unknown, firstErr
+		}
 		return nil, unknown, firstErr
 	}
 	p.lastSize = len(snap.Samples)
 	snap.Group(len(p.cat.Metrics))
 	return snap, unknown, nil
+}
+
+// keaAnswered says whether err is Kea's own answer (a result code), as
+// opposed to no answer at all.
+func keaAnswered(err error) bool {
+	var ke *keactl.Error
+	if !errors.As(err, &ke) {
+		return false
+	}
+	switch ke.Reason {
+	case keactl.ReasonError, keactl.ReasonUnsupported, keactl.ReasonEmpty, keactl.ReasonConflict:
+		return true
+	}
+	return false
 }
 
 func boolf(b bool) float64 {
@@ -453,6 +481,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 	}
 	match.sig ^= uint64(subnets) << 48
 	acc.emit(snap)
+	ds.acc = acc
 	ds.samples = len(snap.Samples) - first
 	return env, unknown, match, nil
 }

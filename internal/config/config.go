@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -47,7 +48,15 @@ type Kea struct {
 
 	Poll `yaml:",inline"`
 
-	Line int `yaml:"-"` // where the target starts in the file, for errors
+	Origin `yaml:"-"`
+}
+
+// Origin is where a target was given, for errors: a line of the file (and
+// the line of each of its keys), or a command-line flag.
+type Origin struct {
+	Line int            // where the target starts in the file
+	Keys map[string]int // the line of each key the target sets
+	Flag string         // the flag that gave it, as typed, when not the file
 }
 
 // Access is how ddiscope authenticates to a target and verifies it: the
@@ -76,7 +85,7 @@ type Bind struct {
 
 	Poll `yaml:",inline"`
 
-	Line int `yaml:"-"`
+	Origin `yaml:"-"`
 }
 
 // OTLP configures the push of the same metrics over OTLP. Unset fields take
@@ -105,6 +114,9 @@ type File struct {
 	OTLP     OTLP   `yaml:"otlp"`
 
 	Path string `yaml:"-"`
+
+	// The line of each key under defaults: and otlp:, for errors.
+	defaultKeys, otlpKeys map[string]int
 }
 
 // Load reads and checks a configuration file.
@@ -116,7 +128,7 @@ func Load(path string) (*File, error) {
 	return Parse(path, b)
 }
 
-var fieldNotFound = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+var fieldNotFound = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\S+)$`)
 
 // Parse reads a configuration from b; path names it in errors.
 func Parse(path string, b []byte) (*File, error) {
@@ -130,6 +142,9 @@ func Parse(path string, b []byte) (*File, error) {
 			for _, e := range te.Errors {
 				if m := fieldNotFound.FindStringSubmatch(e); m != nil {
 					e = fmt.Sprintf("line %s: unknown key %q", m[1], m[2])
+					if near := closestKey(m[2], knownKeys[m[3]]); near != "" {
+						e += fmt.Sprintf(" (did you mean %q?)", near)
+					}
 				}
 				msgs = append(msgs, fmt.Sprintf("%s:%s", path, strings.TrimPrefix(e, "line ")))
 			}
@@ -137,21 +152,29 @@ func Parse(path string, b []byte) (*File, error) {
 		}
 		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
-	// A second pass over the node tree finds each target's line for the
-	// checks below, which the struct decode does not keep.
+	// A second pass over the node tree finds the line of each target and
+	// of each key, which the struct decode does not keep: an error names
+	// the line of the key at fault.
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err == nil && len(root.Content) > 0 {
 		doc := root.Content[0]
 		for i := 0; i+1 < len(doc.Content); i += 2 {
-			for j, n := range doc.Content[i+1].Content {
+			v := doc.Content[i+1]
+			switch doc.Content[i].Value {
+			case "defaults":
+				f.defaultKeys = keyLines(v)
+			case "otlp":
+				f.otlpKeys = keyLines(v)
+			}
+			for j, n := range v.Content {
 				switch doc.Content[i].Value {
 				case "kea":
 					if j < len(f.Kea) {
-						f.Kea[j].Line = n.Line
+						f.Kea[j].Line, f.Kea[j].Keys = n.Line, keyLines(n)
 					}
 				case "bind":
 					if j < len(f.Bind) {
-						f.Bind[j].Line = n.Line
+						f.Bind[j].Line, f.Bind[j].Keys = n.Line, keyLines(n)
 					}
 				}
 			}
@@ -163,109 +186,160 @@ func Parse(path string, b []byte) (*File, error) {
 	return f, nil
 }
 
+// keyLines maps each key of a YAML mapping to its line.
+func keyLines(n *yaml.Node) map[string]int {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	m := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		m[n.Content[i].Value] = n.Content[i].Line
+	}
+	return m
+}
+
 // Check validates targets: names unique and usable as labels, URLs usable,
-// poll settings consistent. Errors name the file, line and key.
+// poll settings consistent. Errors name the file and the line of the key at
+// fault, or the flag that gave the target.
 func (f *File) Check() error {
-	seen := map[string]bool{}
+	seen := map[string]string{} // target name → where it was first given
 	var errs []error
 	for i := range f.Kea {
 		k := &f.Kea[i]
-		where := fmt.Sprintf("%s:%d: kea target %q", f.Path, k.Line, k.Name)
+		at := f.place("kea", k.Name, k.Origin)
 		if k.Name == "" {
 			errs = append(errs, fmt.Errorf("%s:%d: kea target #%d: key \"name\" is missing", f.Path, k.Line, i+1))
 			continue
 		}
-		errs = append(errs, checkCommon(where, seen, k.Name, k.Access)...)
+		errs = append(errs, checkCommon(at, seen, k.Name, f.origin("kea", k.Origin), k.Access)...)
 		if err := CheckURL(k.URL); err != nil {
-			errs = append(errs, fmt.Errorf("%s: key \"url\": %w", where, err))
+			errs = append(errs, fmt.Errorf("%s: key \"url\": %w", at("url"), err))
 		}
 		for _, d := range k.Daemons {
 			if d != "dhcp4" && d != "dhcp6" && d != "d2" {
-				errs = append(errs, fmt.Errorf("%s: key \"daemons\": %q is not dhcp4, dhcp6 or d2", where, d))
+				errs = append(errs, fmt.Errorf("%s: key \"daemons\": %q is not dhcp4, dhcp6 or d2", at("daemons"), d))
 			}
 		}
-		errs = append(errs, checkPoll(where, k.Effective(f.Defaults))...)
+		errs = append(errs, checkPoll(at, k.Effective(f.Defaults))...)
 	}
 	for i := range f.Bind {
 		b := &f.Bind[i]
-		where := fmt.Sprintf("%s:%d: bind target %q", f.Path, b.Line, b.Name)
+		at := f.place("bind", b.Name, b.Origin)
 		if b.Name == "" {
 			errs = append(errs, fmt.Errorf("%s:%d: bind target #%d: key \"name\" is missing", f.Path, b.Line, i+1))
 			continue
 		}
-		errs = append(errs, checkCommon(where, seen, b.Name, b.Access)...)
+		errs = append(errs, checkCommon(at, seen, b.Name, f.origin("bind", b.Origin), b.Access)...)
 		if u, err := url.Parse(b.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("%s: key \"url\": %q is not http(s)://host:port of a statistics channel", where, b.URL))
+			errs = append(errs, fmt.Errorf("%s: key \"url\": %q is not http(s)://host:port of a statistics channel", at("url"), b.URL))
 		}
 		switch b.Format {
 		case "", "auto", "json", "xml":
 		default:
-			errs = append(errs, fmt.Errorf("%s: key \"format\": %q is not auto, json or xml", where, b.Format))
+			errs = append(errs, fmt.Errorf("%s: key \"format\": %q is not auto, json or xml", at("format"), b.Format))
 		}
 		if b.HAHeartbeat != nil || b.LeaseInterval != nil || b.LeasePageSize != nil || b.LeasePagesPerSecond != nil || b.ConfigRefresh != nil {
-			errs = append(errs, fmt.Errorf("%s: keys \"ha-heartbeat\", \"lease-*\" and \"config-refresh\" are for Kea targets", where))
+			errs = append(errs, fmt.Errorf("%s: keys \"ha-heartbeat\", \"lease-*\" and \"config-refresh\" are for Kea targets",
+				at("ha-heartbeat", "lease-interval", "lease-page-size", "lease-pages-per-second", "config-refresh")))
 		}
 		if b.ZoneInterval != nil && *b.ZoneInterval <= 0 {
-			errs = append(errs, fmt.Errorf("%s: key \"zone-interval\" must be positive", where))
+			errs = append(errs, fmt.Errorf("%s: key \"zone-interval\" must be positive", at("zone-interval")))
 		}
-		errs = append(errs, checkPoll(where, b.Poll.Effective(f.Defaults))...)
+		errs = append(errs, checkPoll(at, b.Poll.Effective(f.Defaults))...)
 	}
+	otlpAt := func(key string) string { return fmt.Sprintf("%s:%d: otlp", f.Path, f.otlpKeys[key]) }
 	if o := f.OTLP; o.Protocol != "" && o.Protocol != "grpc" && o.Protocol != "http/protobuf" {
-		errs = append(errs, fmt.Errorf("%s: otlp: key \"protocol\": %q is not grpc or http/protobuf", f.Path, o.Protocol))
+		errs = append(errs, fmt.Errorf("%s: key \"protocol\": %q is not grpc or http/protobuf", otlpAt("protocol"), o.Protocol))
 	}
 	if o := f.OTLP; o.Temporality != "" && o.Temporality != "cumulative" && o.Temporality != "delta" {
-		errs = append(errs, fmt.Errorf("%s: otlp: key \"temporality\": %q is not cumulative or delta", f.Path, o.Temporality))
+		errs = append(errs, fmt.Errorf("%s: key \"temporality\": %q is not cumulative or delta", otlpAt("temporality"), o.Temporality))
 	}
 	if o := f.OTLP; o.Compression != "" && o.Compression != "gzip" && o.Compression != "none" {
-		errs = append(errs, fmt.Errorf("%s: otlp: key \"compression\": %q is not gzip or none", f.Path, o.Compression))
+		errs = append(errs, fmt.Errorf("%s: key \"compression\": %q is not gzip or none", otlpAt("compression"), o.Compression))
 	}
 	return errors.Join(errs...)
 }
 
+// place returns a function that says where a target's key is set: the file
+// and the line of the first of keys the target sets itself, else of the one
+// it inherits from defaults, else the target's own line; or the flag that
+// gave the target.
+func (f *File) place(kind, name string, o Origin) func(keys ...string) string {
+	return func(keys ...string) string {
+		if o.Flag != "" {
+			return fmt.Sprintf("--%s.target %q", kind, o.Flag)
+		}
+		for _, k := range keys {
+			if line, ok := o.Keys[k]; ok {
+				return fmt.Sprintf("%s:%d: %s target %q", f.Path, line, kind, name)
+			}
+		}
+		for _, k := range keys {
+			if line, ok := f.defaultKeys[k]; ok {
+				return fmt.Sprintf("%s:%d: %s target %q (from defaults)", f.Path, line, kind, name)
+			}
+		}
+		return fmt.Sprintf("%s:%d: %s target %q", f.Path, o.Line, kind, name)
+	}
+}
+
+// origin names a target for a later one that reuses its name.
+func (f *File) origin(kind string, o Origin) string {
+	if o.Flag != "" {
+		return fmt.Sprintf("%s target given by --%s.target %q", kind, kind, o.Flag)
+	}
+	line := o.Line
+	if l, ok := o.Keys["name"]; ok {
+		line = l
+	}
+	return fmt.Sprintf("%s target at %s:%d", kind, f.Path, line)
+}
+
 // checkCommon checks what every target has: a unique name, and auth and TLS
 // keys that make sense together.
-func checkCommon(where string, seen map[string]bool, name string, a Access) []error {
+func checkCommon(at func(...string) string, seen map[string]string, name, origin string, a Access) []error {
 	var errs []error
-	if seen[name] {
-		errs = append(errs, fmt.Errorf("%s: key \"name\": the name is used by another target", where))
+	if first, ok := seen[name]; ok {
+		errs = append(errs, fmt.Errorf("%s: name %q is already used by the %s", at("name"), name, first))
+	} else {
+		seen[name] = origin
 	}
-	seen[name] = true
 	if a.Password != "" && a.PasswordFile != "" {
-		errs = append(errs, fmt.Errorf("%s: keys \"password\" and \"password-file\" exclude each other", where))
+		errs = append(errs, fmt.Errorf("%s: keys \"password\" and \"password-file\" exclude each other", at("password", "password-file")))
 	}
 	if (a.CertFile == "") != (a.KeyFile == "") {
-		errs = append(errs, fmt.Errorf("%s: keys \"cert-file\" and \"key-file\" go together", where))
+		errs = append(errs, fmt.Errorf("%s: keys \"cert-file\" and \"key-file\" go together", at("cert-file", "key-file")))
 	}
 	return errs
 }
 
 // checkPoll validates effective poll settings.
-func checkPoll(where string, p Poll) []error {
+func checkPoll(at func(...string) string, p Poll) []error {
 	var errs []error
 	if p.OnFail != nil {
 		switch *p.OnFail {
 		case "stop-retry-exit", "serve-retry-exit", "serve-retry-continue":
 		default:
-			errs = append(errs, fmt.Errorf("%s: key \"on-fail\": %q is not stop-retry-exit, serve-retry-exit or serve-retry-continue", where, *p.OnFail))
+			errs = append(errs, fmt.Errorf("%s: key \"on-fail\": %q is not stop-retry-exit, serve-retry-exit or serve-retry-continue", at("on-fail"), *p.OnFail))
 		}
 	}
 	if p.Interval != nil && *p.Interval <= 0 || p.Timeout != nil && *p.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("%s: keys \"interval\" and \"timeout\" must be positive", where))
+		errs = append(errs, fmt.Errorf("%s: keys \"interval\" and \"timeout\" must be positive", at("interval", "timeout")))
 	}
 	if p.Interval != nil && p.Timeout != nil && *p.Timeout > *p.Interval {
-		errs = append(errs, fmt.Errorf("%s: key \"timeout\" (%s) is longer than \"interval\" (%s)", where, *p.Timeout, *p.Interval))
+		errs = append(errs, fmt.Errorf("%s: key \"timeout\" (%s) is longer than \"interval\" (%s)", at("timeout", "interval"), *p.Timeout, *p.Interval))
 	}
 	if p.MaxReconnectTries != nil && *p.MaxReconnectTries < 0 {
-		errs = append(errs, fmt.Errorf("%s: key \"max-reconnect-tries\" must not be negative", where))
+		errs = append(errs, fmt.Errorf("%s: key \"max-reconnect-tries\" must not be negative", at("max-reconnect-tries")))
 	}
 	if p.LeaseInterval != nil && *p.LeaseInterval < 0 {
-		errs = append(errs, fmt.Errorf("%s: key \"lease-interval\" must not be negative (0 turns lease passes off)", where))
+		errs = append(errs, fmt.Errorf("%s: key \"lease-interval\" must not be negative (0 turns lease passes off)", at("lease-interval")))
 	}
 	if p.LeasePageSize != nil && (*p.LeasePageSize < 1 || *p.LeasePageSize > 10000) {
-		errs = append(errs, fmt.Errorf("%s: key \"lease-page-size\" %d: must be 1 to 10000", where, *p.LeasePageSize))
+		errs = append(errs, fmt.Errorf("%s: key \"lease-page-size\" %d: must be 1 to 10000", at("lease-page-size"), *p.LeasePageSize))
 	}
 	if p.LeasePagesPerSecond != nil && *p.LeasePagesPerSecond <= 0 {
-		errs = append(errs, fmt.Errorf("%s: key \"lease-pages-per-second\" must be positive", where))
+		errs = append(errs, fmt.Errorf("%s: key \"lease-pages-per-second\" must be positive", at("lease-pages-per-second")))
 	}
 	return errs
 }
@@ -344,7 +418,7 @@ func ParseBindFlag(s string) (Bind, error) {
 	if !ok || name == "" || u == "" {
 		return Bind{}, fmt.Errorf("--bind.target %q: expected NAME=URL", s)
 	}
-	return Bind{Name: name, URL: u}, nil
+	return Bind{Name: name, URL: u, Origin: Origin{Flag: s}}, nil
 }
 
 // ParseTargetFlag reads --kea.target=NAME=URL.
@@ -356,5 +430,69 @@ func ParseTargetFlag(s string) (Kea, error) {
 	if err := CheckURL(u); err != nil {
 		return Kea{}, fmt.Errorf("--kea.target %q: %w", s, err)
 	}
-	return Kea{Name: name, URL: u}, nil
+	return Kea{Name: name, URL: u, Origin: Origin{Flag: s}}, nil
+}
+
+// knownKeys lists the keys of each section, by the type name the YAML
+// decoder reports, for "did you mean" suggestions.
+var knownKeys = map[string][]string{
+	"config.File": yamlKeys(reflect.TypeFor[File]()),
+	"config.Poll": yamlKeys(reflect.TypeFor[Poll]()),
+	"config.Kea":  yamlKeys(reflect.TypeFor[Kea]()),
+	"config.Bind": yamlKeys(reflect.TypeFor[Bind]()),
+	"config.OTLP": yamlKeys(reflect.TypeFor[OTLP]()),
+}
+
+// yamlKeys returns the YAML keys of a struct type, inline fields included.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case opts == "inline":
+			keys = append(keys, yamlKeys(f.Type)...)
+		case name != "":
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
+// closestKey returns the known key nearest to an unknown one, when it is
+// near enough to be a typo: at most a third of the key's length (and at
+// least one) edits away, a swap of two neighbours counting as one.
+func closestKey(unknown string, known []string) string {
+	best, bestD := "", max(1, len(unknown)/3)+1
+	for _, k := range known {
+		if d := editDistance(unknown, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and swaps of adjacent characters.
+func editDistance(a, b string) int {
+	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }

@@ -40,7 +40,7 @@ kea:
 func TestParseRejectsWithFileLineAndKey(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"kea:\n  - name: a\n    url: http://x:1/\n    pasword: s\n", `ddiscope.yml:4: unknown key "pasword"`},
-		{"kea:\n  - name: a\n    url: http://x:1/\n    password: s\n    password-file: /p\n", `ddiscope.yml:2: kea target "a": keys "password" and "password-file"`},
+		{"kea:\n  - name: a\n    url: http://x:1/\n    password: s\n    password-file: /p\n", `ddiscope.yml:4: kea target "a": keys "password" and "password-file"`},
 		{"kea:\n  - name: a\n    url: http://x:1/\n    cert-file: c.pem\n", `"cert-file" and "key-file" go together`},
 		{"kea:\n  - name: a\n    url: http://x:1/\n    daemons: [dhcp5]\n", `"daemons": "dhcp5"`},
 		{"kea:\n  - url: http://x:1/\n", `key "name" is missing`},
@@ -52,6 +52,80 @@ func TestParseRejectsWithFileLineAndKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want it to contain %q", tc.yaml, err, tc.want)
 		}
+	}
+}
+
+// An error points at the line of the key that holds the bad value, not at
+// the start of its target.
+func TestErrorsNameTheLineOfTheKeyAtFault(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"bad on-fail", "kea:\n  - name: a\n    url: http://x:1/\n    on-fail: retry-forever\n",
+			`ddiscope.yml:4: kea target "a": key "on-fail": "retry-forever" is not`},
+		{"bad on-fail from defaults", "defaults:\n  interval: 10s\n  on-fail: retry-forever\nkea:\n  - name: a\n    url: http://x:1/\n",
+			`ddiscope.yml:3: kea target "a" (from defaults): key "on-fail"`},
+		{"bad url", "kea:\n  - name: a\n    daemons: [dhcp4]\n    url: ftp://x/\n", `ddiscope.yml:4: kea target "a": key "url"`},
+		{"bad bind format", "bind:\n  - name: ns1\n    url: http://x:1/\n    format: yaml\n", `ddiscope.yml:4: bind target "ns1": key "format"`},
+		{"timeout longer than interval", "kea:\n  - name: a\n    url: http://x:1/\n    interval: 5s\n    timeout: 9s\n",
+			`ddiscope.yml:5: kea target "a": key "timeout" (9s)`},
+		{"bad otlp protocol", "otlp:\n  endpoint: x:4317\n  protocol: udp\n", `ddiscope.yml:3: otlp: key "protocol"`},
+		{"duplicate name", "kea:\n  - name: a\n    url: http://x:1/\n  - url: http://x:2/\n    name: a\n",
+			`ddiscope.yml:5: kea target "a": name "a" is already used by the kea target at ddiscope.yml:2`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("ddiscope.yml", []byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A name given twice, once by a flag, says which flag and which line.
+func TestDuplicateNameFromFlagAndFile(t *testing.T) {
+	f, err := Parse("ddiscope.yml", []byte("kea:\n  - name: other\n    url: http://x:1/\n  - name: a\n    url: http://x:2/\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ParseTargetFlag("a=http://127.0.0.1:8000/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ParseBindFlag("a=http://127.0.0.1:8053/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Kea = append(f.Kea, k)
+	f.Bind = append(f.Bind, b)
+	err = f.Check()
+	for _, want := range []string{
+		`--kea.target "a=http://127.0.0.1:8000/": name "a" is already used by the kea target at ddiscope.yml:4`,
+		`--bind.target "a=http://127.0.0.1:8053/": name "a" is already used by the kea target at ddiscope.yml:4`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to contain %q", err, want)
+		}
+	}
+}
+
+func TestUnknownKeySuggestsTheClosest(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"kea:\n  - name: a\n    url: http://x:1/\n    on-fial: stop-retry-exit\n", `ddiscope.yml:4: unknown key "on-fial" (did you mean "on-fail"?)`},
+		{"kea:\n  - name: a\n    url: http://x:1/\n    pasword: s\n", `unknown key "pasword" (did you mean "password"?)`},
+		{"kea:\n  - name: a\n    url: http://x:1/\n    trust_anchor: /ca.pem\n", `(did you mean "trust-anchor"?)`},
+		{"default:\n  interval: 10s\n", `ddiscope.yml:1: unknown key "default" (did you mean "defaults"?)`},
+		{"defaults:\n  intervl: 10s\n", `(did you mean "interval"?)`},
+		{"bind:\n  - name: ns1\n    url: http://x:1/\n    zone: true\n", `(did you mean "zones"?)`},
+		{"otlp:\n  endpoit: x:4317\n", `(did you mean "endpoint"?)`},
+	} {
+		_, err := Parse("ddiscope.yml", []byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want it to contain %q", tc.yaml, err, tc.want)
+		}
+	}
+	// Nothing near enough: no guess.
+	_, err := Parse("ddiscope.yml", []byte("kea:\n  - name: a\n    url: http://x:1/\n    colour: blue\n"))
+	if err == nil || strings.Contains(err.Error(), "did you mean") || !strings.Contains(err.Error(), `unknown key "colour"`) {
+		t.Errorf("error %v: want an unknown key without a guess", err)
 	}
 }
 

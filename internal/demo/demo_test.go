@@ -20,12 +20,12 @@ import (
 
 // TestDemo starts a real Kea (kea-dhcp4, kea-dhcp6, kea-ctrl-agent) in
 // network namespaces, gives it DHCP traffic with perfdhcp, and runs ddiscope
-// against it on DEMO_ADDR (default 127.0.0.1:9547) until Ctrl-C or
+// against it on DEMO_ADDR (default 127.0.0.1:19547) until Ctrl-C or
 // DEMO_MINUTES (default 30) have passed. A few new clients arrive every
 // 20 seconds, so the counters move.
 func TestDemo(t *testing.T) {
 	keatest.Require(t, "kea-dhcp4", "kea-dhcp6", "kea-ctrl-agent", "perfdhcp")
-	addr := envOr("DEMO_ADDR", "127.0.0.1:9547")
+	addr := envOr("DEMO_ADDR", "127.0.0.1:19547")
 	minutes, err := strconv.Atoi(envOr("DEMO_MINUTES", "30"))
 	if err != nil || minutes <= 0 {
 		t.Fatalf("DEMO_MINUTES=%q: want a positive number", os.Getenv("DEMO_MINUTES"))

@@ -139,3 +139,120 @@ func generate(t *testing.T, override string) map[string][]byte {
 	}
 	return files
 }
+
+// TestWithoutConfigEditorAndWithMigrationRules: generated without a config
+// editor (links.configui empty) and with kea-exporter's migration rules
+// loaded, a real Prometheus publishes kea-exporter's names from ddiscope's
+// series of a real Kea, and the real Alertmanager (Debian's, which rejected
+// the inbox webhook without a URL) delivers the critical alert to the
+// critical receiver, without a remediation_url.
+func TestWithoutConfigEditorAndWithMigrationRules(t *testing.T) {
+	promtest.Require(t, promtest.Prometheus, promtest.Alertmanager)
+	lab := keatest.Start(t, keatest.Options{Traffic: true, Subnet4: tinySubnet, SharedNetworks4: "[]"})
+	pager := promtest.NewWebhook(t)
+
+	files := generate(t, fmt.Sprintf(`links:
+  configui: ""
+alertmanager:
+  group-wait: 1s
+  group-interval: 1s
+  webhooks:
+    critical: [%s]
+alerts:
+  KeaSubnetUtilizationCritical: {for: 1s}
+`, pager.URL))
+	am := promtest.StartAlertmanager(t, promtest.AlertmanagerOptions{Config: files[rules.AlertmanagerFile]})
+	exporter := promtest.StartDdiscope(t, promtest.BuildDdiscope(t, t.TempDir()), fmt.Sprintf("defaults:\n  interval: 1s\n  timeout: 1s\nkea:\n  - name: lab\n    url: unix://%s\n", lab.Socket4))
+	prom := promtest.StartPrometheus(t, promtest.PrometheusOptions{
+		Jobs: []promtest.Job{{Name: "ddiscope", Targets: []string{exporter}}},
+		RuleFiles: map[string][]byte{
+			"ddiscope.rules.yml":     files[rules.RecordingRulesFile],
+			"ddiscope.alerts.yml":    files[rules.AlertingRulesFile],
+			"kea-exporter.rules.yml": files[rules.KeaExporterCompatFile],
+		},
+		Alertmanagers: []string{am.Addr},
+	})
+
+	old := `kea_dhcp4_addresses_total{job="` + rules.CompatJob + `", server="lab", subnet_id="1", subnet="198.18.0.0/24", pool=""}`
+	promtest.Eventually(t, wait, "kea-exporter's kea_dhcp4_addresses_total of the tiny subnet", func() bool {
+		v, err := prom.Query(old)
+		return err == nil && len(v) == 1 && v[0].Value == 4
+	})
+
+	res := lab.Perfdhcp4(t, 6)
+	t.Logf("perfdhcp: %d clients got a lease", res.Completed())
+	promtest.Eventually(t, wait, "kea-exporter's kea_dhcp4_addresses_assigned_total equal to ddiscope's series", func() bool {
+		o, err1 := prom.Query(`kea_dhcp4_addresses_assigned_total{job="` + rules.CompatJob + `", subnet_id="1"}`)
+		n, err2 := prom.Query(`kea_dhcp4_subnet_addresses_assigned{job="ddiscope", subnet_id="1"}`)
+		return err1 == nil && err2 == nil && len(o) == 1 && len(n) == 1 && o[0].Value == n[0].Value && n[0].Value > 0
+	})
+
+	msg, got := pager.WaitFor(t, wait, "KeaSubnetUtilizationCritical at the critical receiver", func(_ promtest.WebhookMessage, a promtest.WebhookAlert) bool {
+		return a.Labels["alertname"] == "KeaSubnetUtilizationCritical" && a.Status == "firing"
+	})
+	if msg.Receiver != "critical" {
+		t.Errorf("delivered by receiver %q, want critical", msg.Receiver)
+	}
+	if u, ok := got.Annotations["remediation_url"]; ok {
+		t.Errorf("delivered with remediation_url %q, without a config editor", u)
+	}
+}
+
+// twoPoolSubnet is one subnet outside any shared network with two pools:
+// the first, 4 addresses, fills with a broadcast perfdhcp run of 4 clients
+// (Kea hands out the first pool first); the second, 40, stays empty, and so
+// does the subnet as a whole (4 of 44).
+const twoPoolSubnet = `[{"id": 1, "subnet": "198.18.0.0/24", "pools": [{"pool": "198.18.0.10-198.18.0.13"}, {"pool": "198.18.0.20-198.18.0.59"}]}]`
+
+// TestPoolAlertFromLeasePassesOnKea22: Debian's Kea 2.2 reports no pool
+// statistics; with lease passes on, ddiscope counts each pool range, the
+// recording rule takes those counts where Kea has none, and Prometheus fires
+// KeaPoolUtilizationCritical for the full pool only, while the subnet is far
+// from its thresholds.
+func TestPoolAlertFromLeasePassesOnKea22(t *testing.T) {
+	promtest.Require(t, promtest.Prometheus)
+	lab := keatest.Start(t, keatest.Options{Traffic: true, Subnet4: twoPoolSubnet, SharedNetworks4: "[]"})
+	files := generate(t, `# the defaults, with no waiting
+alerts:
+  KeaPoolUtilizationHigh: {for: 1s}
+  KeaPoolUtilizationCritical: {for: 1s}
+`)
+	exporter := promtest.StartDdiscope(t, promtest.BuildDdiscope(t, t.TempDir()),
+		fmt.Sprintf("defaults:\n  interval: 1s\n  timeout: 1s\n  lease-interval: 1s\nkea:\n  - name: lab\n    url: unix://%s\n", lab.Socket4))
+	prom := promtest.StartPrometheus(t, promtest.PrometheusOptions{
+		Jobs: []promtest.Job{{Name: "ddiscope", Targets: []string{exporter}}},
+		RuleFiles: map[string][]byte{
+			"ddiscope.rules.yml":  files[rules.RecordingRulesFile],
+			"ddiscope.alerts.yml": files[rules.AlertingRulesFile],
+		},
+	})
+	full := `kea:pool_utilization:ratio{server="lab", daemon="dhcp4", lease_type="address", subnet_id="1", pool_id="0", pool="198.18.0.10-198.18.0.13"}`
+	promtest.Eventually(t, wait, "both empty pools recorded from the lease passes", func() bool {
+		v, err := prom.Query(`kea:pool_utilization:ratio{server="lab"} == 0`)
+		return err == nil && len(v) == 2
+	})
+
+	if r := lab.Perfdhcp4(t, 4); r.Completed() != 4 {
+		t.Fatalf("perfdhcp: %d of 4 clients got a lease:\n%s", r.Completed(), r.Output)
+	}
+	alert := prom.WaitForAlert(t, wait, "KeaPoolUtilizationCritical", "firing")
+	if alert.Labels["pool"] != "198.18.0.10-198.18.0.13" || alert.Labels["pool_id"] != "0" || alert.Labels["lease_type"] != "address" {
+		t.Errorf("Prometheus fired %+v, want the full pool 198.18.0.10-198.18.0.13", alert)
+	}
+	// The number came from the lease passes: Kea 2.2 has no pool statistics.
+	if v, err := prom.Query(`kea_dhcp4_pool_utilization_ratio`); err != nil || len(v) != 0 {
+		t.Errorf("Kea 2.2 pool statistics in Prometheus: %v, %v", v, err)
+	}
+	if v, err := prom.Query(full); err != nil || len(v) != 1 || v[0].Value != 1 {
+		t.Errorf("%s = %v, %v; want one series at 1", full, v, err)
+	}
+	as, err := prom.Alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range as {
+		if a.Labels["pool"] == "198.18.0.20-198.18.0.59" || strings.HasPrefix(a.Labels["alertname"], "KeaSubnet") {
+			t.Errorf("alert for the empty pool or the subnet (4 of 44 leased): %+v", a)
+		}
+	}
+}

@@ -146,6 +146,12 @@ func TestBadTargetsDoNotHurtGoodOnes(t *testing.T) {
 		if !strings.Contains(st.LastError, tg.name) {
 			t.Errorf("%s: error %q does not name the target", tg.name, st.LastError)
 		}
+		// Only an agent that answers still tells something: its daemon is down.
+		wantPartial := tg.name == "real-ca-dhcp6-stopped"
+		if got := st.Partial != nil && len(st.Partial.Samples) == 1 && st.Partial.Samples[0].Metric.Name == "kea_daemon_up" &&
+			st.Partial.Samples[0].Value == 0; got != wantPartial {
+			t.Errorf("%s: partial snapshot %+v; want kea_daemon_up 0 only: %v", tg.name, st.Partial, wantPartial)
+		}
 	}
 	// The 100 MB replies were cut at 8 MB: the heap never held them.
 	if ms.HeapInuse > 200<<20 {
