@@ -258,7 +258,7 @@ func (l *Lab) startSocketDaemon(d *daemon) error {
 	var lastErr error
 	for time.Now().Before(deadline) {
 		if !d.alive() {
-			return fmt.Errorf("%s exited during start-up (%v); config %s", d.name, d.exitErr(), d.cfgPath)
+			return fmt.Errorf("%s exited during start-up (%v); config %s%s", d.name, d.exitErr(), d.cfgPath, firstError(d.logs()))
 		}
 		reply, err := socketCommand(d.socket, "version-get", nil, 2*time.Second)
 		if err == nil {
@@ -276,4 +276,15 @@ func (l *Lab) startSocketDaemon(d *daemon) error {
 	}
 	_ = d.kill(5 * time.Second)
 	return fmt.Errorf("%s did not answer on %s within %s: %v", d.name, d.socket, timeout, lastErr)
+}
+
+// firstError is the first ERROR line of a daemon's log, for start-up
+// failure messages ("" when there is none).
+func firstError(log string) string {
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, " ERROR ") || strings.HasPrefix(line, "Error encountered") {
+			return ": " + strings.TrimSpace(line)
+		}
+	}
+	return ""
 }

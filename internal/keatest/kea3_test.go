@@ -169,3 +169,24 @@ func TestBundleChecksum(t *testing.T) {
 		t.Errorf("CI=true, missing bundle: fatal %q", ft.fatal)
 	}
 }
+
+// Kea 3.0's hardening, which the harness's configs follow: a UNIX socket
+// outside KEA_CONTROL_SOCKET_DIR and a hook given by path outside
+// KEA_HOOKS_PATH are refused at start-up.
+func TestKea30RefusesPathsOutsideItsDirectories(t *testing.T) {
+	t.Parallel()
+	outside := t.TempDir()
+	for name, extra := range map[string]string{
+		"socket": `{"control-sockets": [{"socket-type": "unix", "socket-name": "` + filepath.Join(outside, "k4.sock") + `"}]}`,
+		"hook":   `{"hooks-libraries": [{"library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so"}]}`,
+	} {
+		ft := &fakeTB{TB: t}
+		func() {
+			defer func() { _ = recover() }()
+			Start(ft, Options{Kea: Kea30, Extra4: extra})
+		}()
+		if !strings.Contains(ft.fatal, "kea-dhcp4 exited during start-up") || !strings.Contains(ft.fatal, "invalid path specified") {
+			t.Errorf("%s outside Kea 3.0's directory: fatal %q, want Kea to refuse to start", name, ft.fatal)
+		}
+	}
+}
