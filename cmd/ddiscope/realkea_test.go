@@ -23,11 +23,21 @@ func TestDaemonServesRealKea(t *testing.T) {
 }
 
 func testDaemonServesRealKea(t *testing.T, v keatest.Version) {
-	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Traffic: true, Kea: v})
+	// On 3.0 kea-dhcp4 also serves its own HTTPS control socket with basic
+	// auth: a third way in, configured with trust-anchor, user and password.
+	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Traffic: true, Kea: v,
+		HTTPTLS: v.AtLeast30(), HTTPAuth: v.AtLeast30()})
 	lab.Perfdhcp4(t, 10)
 
 	dir := t.TempDir()
-	conf := writeFile(t, dir, "ddiscope.yml", fmt.Sprintf(`# two ways into the same Kea
+	servers := []string{"lab-ca", "lab-socket"}
+	https := ""
+	if v.AtLeast30() {
+		servers = append(servers, "lab-https")
+		https = fmt.Sprintf("  - name: lab-https\n    url: %s\n    trust-anchor: %s\n    user: %s\n    password: %s\n",
+			lab.HTTP4URL, lab.TLS.CAFile, keatest.HTTPUser, lab.HTTPPassword)
+	}
+	conf := writeFile(t, dir, "ddiscope.yml", fmt.Sprintf(`# two (on 3.0 three) ways into the same Kea
 defaults:
   interval: 1s
   timeout: 1s
@@ -36,16 +46,19 @@ kea:
     url: %s
   - name: lab-socket
     url: unix://%s
-`, lab.CAURL, lab.Socket4))
+%s`, lab.CAURL, lab.Socket4, https))
 	p := start(t, "--config.file="+conf)
-	waitFor(t, 15*time.Second, "both targets up", func() bool {
+	waitFor(t, 15*time.Second, "every target up", func() bool {
 		m := p.metrics(t)
-		a, _ := value(m, "ddiscope_target_up", map[string]string{"server": "lab-ca"})
-		b, _ := value(m, "ddiscope_target_up", map[string]string{"server": "lab-socket"})
-		return a == 1 && b == 1
+		for _, server := range servers {
+			if up, _ := value(m, "ddiscope_target_up", map[string]string{"server": server}); up != 1 {
+				return false
+			}
+		}
+		return true
 	})
 	m := p.metrics(t)
-	for _, server := range []string{"lab-ca", "lab-socket"} {
+	for _, server := range servers {
 		for id := 1; id <= 4; id++ {
 			for stat, metric := range map[string]string{"assigned-addresses": "kea_dhcp4_subnet_addresses_assigned", "total-addresses": "kea_dhcp4_subnet_addresses"} {
 				want, ok := lab.Statistic(t, lab.Socket4, fmt.Sprintf("subnet[%d].%s", id, stat))
