@@ -324,6 +324,10 @@ func testRealLeasesMatchLeaseGetAll(t *testing.T, v keatest.Version) {
 	// stat-lease4-get agrees with lease4-get-all on what is assigned.
 	want(t, snap.Samples, "kea_dhcp4_subnet_lease_db_addresses_assigned", map[string]string{"subnet_id": "3"}, 5)
 	want(t, snap.Samples, "kea_dhcp6_subnet_lease_db_prefixes_assigned", map[string]string{"subnet_id": "1"}, 8)
+	// Kea 3.0 renames stat-lease6-get's declined-nas column declined-addresses:
+	// both are read, so the declined count and the drift are there on both.
+	want(t, snap.Samples, "kea_dhcp6_subnet_lease_db_addresses_declined", map[string]string{"subnet_id": "1"}, 0)
+	want(t, snap.Samples, "kea_dhcp6_subnet_lease_db_addresses_drift", map[string]string{"subnet_id": "1"}, 0)
 	for _, d := range []string{"dhcp4", "dhcp6"} {
 		want(t, snap.Samples, "ddiscope_lease_passes_total", map[string]string{"daemon": d, "result": "complete"}, 1)
 	}
