@@ -199,9 +199,15 @@ func TestZeroConfigFindsLocalKea30Daemons(t *testing.T) {
 // anyone: ddiscope_target_up 0, reason result_error), yet kea_daemon_up
 // stays, at 0 for each daemon, which tells this case from an agent that is
 // gone.
+//
+// It runs on Kea 2.2 and on Kea 3.0.4 (whose Control Agent is deprecated but
+// still there).
 func TestEveryDaemonStoppedBehindTheAgent(t *testing.T) {
-	keatest.Require(t, "kea-dhcp4", "kea-dhcp6", "kea-ctrl-agent")
-	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true})
+	keatest.Versions(t, testEveryDaemonStoppedBehindTheAgent)
+}
+
+func testEveryDaemonStoppedBehindTheAgent(t *testing.T, v keatest.Version) {
+	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Kea: v})
 	conf := writeFile(t, t.TempDir(), "ddiscope.yml", fmt.Sprintf("defaults:\n  interval: 1s\n  timeout: 1s\nkea:\n  - name: lab-ca\n    url: %s\n", lab.CAURL))
 	p := start(t, "--config.file="+conf)
 	ca := map[string]string{"server": "lab-ca"}
