@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ddiscope/ddiscope/catalog"
+	"github.com/ddiscope/ddiscope/internal/keactl"
 	"github.com/ddiscope/ddiscope/internal/keatest"
 )
 
@@ -220,4 +222,28 @@ func TestRealKea30ConfigHash(t *testing.T) {
 		t.Errorf("the poll after config-set did not read config-get again")
 	}
 	want(t, snap.Samples, "kea_dhcp4_subnet_addresses", map[string]string{"subnet_id": "9", "subnet": "198.18.9.0/24"}, 10)
+}
+
+// Kea 3.0's dedicated HA listener answers the HA commands its peer sends
+// (ha-heartbeat) but refuses the others with {"result": 403}: ddiscope
+// pointed at a peer URL instead of a control socket says "forbidden" at
+// once, rather than polling something half-working.
+func TestRealKea30HAListenerIsNotAControlSocket(t *testing.T) {
+	t.Parallel()
+	h := keatest.StartHA(t, keatest.HAOptions{Kea: keatest.Kea30})
+	url := h.HAListenerURL(t, 0)
+	client, err := keactl.New(keactl.Options{Name: "ha-url", URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if r, err := client.Call(context.Background(), "ha-heartbeat", "dhcp4", nil); err != nil || r.Result != 0 {
+		t.Errorf("ha-heartbeat on the HA listener: %+v %v, want result 0", r, err)
+	}
+	p := urlPoller(t, testCat(t), "ha-url", url, Options{})
+	_, _, err = p.Poll(context.Background())
+	var kerr *keactl.Error
+	if !errors.As(err, &kerr) || kerr.Reason != keactl.ReasonForbidden {
+		t.Errorf("polling the HA listener: %v, want reason %s", err, keactl.ReasonForbidden)
+	}
 }

@@ -408,3 +408,18 @@ func (l *Lab) TryHTTPCommand(url, cmd string, args any) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// HAListenerURL returns a loopback URL of the test's namespace that reaches
+// server i's dedicated HA listener (HAPort on its HA link address) inside
+// its namespace, for tests of what that listener answers. The forwarder is
+// closed when the test ends.
+func (h *HAPair) HAListenerURL(t testing.TB, i int) string {
+	t.Helper()
+	addr := []string{HAAddr1, HAAddr2}[i]
+	f, err := startForwarder(h.Servers[i].ServerNS, fmt.Sprintf("%s:%d", addr, HAPort))
+	if err != nil {
+		t.Fatalf("keatest: %v", err)
+	}
+	t.Cleanup(f.close)
+	return fmt.Sprintf("http://127.0.0.1:%d/", f.port())
+}
