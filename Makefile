@@ -1,12 +1,12 @@
-# ddiscope: `make demo` runs the daemon against a real local Kea; `make test`
-# runs every test (the real-Kea ones need root and Debian's Kea packages:
-# .ci/run installs them).
+# ddiscope: `make demo` runs the whole loop on this machine (internal/demo);
+# `make test` runs every test (the real-Kea ones need root and Debian's Kea
+# packages: .ci/run installs them).
 GO       ?= go
 BIN      := bin
 PKGS     := ./...
 TESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build test bench generate check-generated lint demo fuzz clean
+.PHONY: all build test bench generate check-generated lint demo demo-stop fuzz clean
 
 all: build
 
@@ -25,6 +25,8 @@ LDFLAGS    := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ddiscope ./cmd/ddiscope
 	$(GO) build -o $(BIN)/ddiscope-gen ./cmd/ddiscope-gen
+	$(GO) build -o $(BIN)/ddiscope-configui ./cmd/ddiscope-configui
+	$(GO) build -o $(BIN)/ddiscope-demo ./cmd/ddiscope-demo
 
 # Every test. Packages run one at a time (-p 1) because the real-Kea
 # tests each start daemons and network namespaces.
@@ -36,7 +38,7 @@ test:
 # steadier numbers.
 BENCHTIME ?= 5x
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/ ./configui/keaview/ ./configui/web/
 
 generate:
 	$(GO) run ./cmd/ddiscope-gen -out.dir .
@@ -55,11 +57,22 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseStatistics -fuzztime $(FUZZTIME) ./collector/kea/
 	$(GO) test -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./collector/bind/
 
-# Starts a real Kea (kea-dhcp4, kea-dhcp6, kea-ctrl-agent) in network
-# namespaces with perfdhcp traffic, and ddiscope polling it; serves
-# http://127.0.0.1:19547/metrics until Ctrl-C. Needs root.
-demo:
-	bash scripts/demo.sh
+# Installs the missing Debian packages (starting and enabling no service),
+# starts a Kea HA pair and DHCPv6 server, BIND primary and secondary,
+# PostgreSQL, ddiscope, the config editor, Prometheus, Alertmanager (and
+# Grafana where installed) with traffic that fires an alert, prints the URLs
+# and returns. Needs root. DEMO_DIR (default /tmp/ddiscope-demo) holds
+# everything; DEMO_PORT_OFFSET moves every port.
+# DEMO_FLAGS passes flags to `ddiscope-demo up` (see its --help).
+DEMO_FLAGS ?=
+demo: build
+	$(BIN)/ddiscope-demo up $(DEMO_FLAGS)
+
+# Stops every process `make demo` started (by PID, checked against
+# /proc) and deletes its network namespaces.
+demo-stop:
+	@test -x $(BIN)/ddiscope-demo || $(GO) build -o $(BIN)/ddiscope-demo ./cmd/ddiscope-demo
+	$(BIN)/ddiscope-demo down
 
 clean:
 	rm -rf $(BIN)

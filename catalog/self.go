@@ -4,7 +4,7 @@ package catalog
 // ddiscope's own. Each source adds its list here.
 func All() []*Metric {
 	var all []*Metric
-	for _, part := range [][]*Metric{Kea(), HA(), Leases(), Bind(), Self(), OTLPSelf(), Reload()} {
+	for _, part := range [][]*Metric{Kea(), HA(), Leases(), Bind(), Self(), OTLPSelf(), Reload(), Review()} {
 		all = append(all, part...)
 	}
 	return all

@@ -35,6 +35,10 @@ type Snapshot struct {
 	Kind    string // "kea" or "bind"
 	Time    time.Time
 	Samples []Sample // sorted by metric order in the catalog, then by labels
+	// Detail is what a CrossDeriver of the same kind needs beyond samples
+	// (Kea: the HA relationships' subnet definitions, for the review across
+	// peers). Immutable, like the samples; nil when there is none.
+	Detail any
 }
 
 // Group orders samples by their metric's position in the catalog, keeping

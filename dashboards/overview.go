@@ -114,6 +114,26 @@ func (g *gen) overview(r refs) board {
 					links: []link{dashLink("HA dashboard", r.ha, nil, nil)},
 				},
 			}},
+			{title: "Configuration mistakes", panels: []panel{
+				{
+					title: "Configuration findings",
+					help:  "Mistakes the configuration review found in each daemon's configuration (overlapping subnets or pools, reservations in out-of-pool pools, subnets without pools, HA peers that differ, credentials over plain HTTP, …): one row per finding, the subject naming the object. Each check has its alert and runbook (docs/config-review.md).",
+					viz:   tableViz, width: 18,
+					queries: []query{{expr: g.sel("ddiscope_config_finding", onServer, onDaemon), instant: true}},
+					links:   []link{g.configLink("{server} in the config editor", rules.ConfigUIServer, nil)},
+					empty:   "no configuration finding",
+				},
+				{
+					title: "Findings by severity",
+					help:  "How many findings of each severity, and how many were cut beyond the 20 exported per check (ddiscope_config_findings_omitted).",
+					viz:   statViz, width: 6,
+					queries: []query{
+						{expr: "count by (severity) (" + g.sel("ddiscope_config_finding", onServer, onDaemon) + ")", legend: "{{severity}}", instant: true, empty: "no configuration finding"},
+						{expr: "sum(" + g.sel("ddiscope_config_findings_omitted", onServer, onDaemon) + ")", legend: "not exported", instant: true},
+					},
+					steps: above(0, orange),
+				},
+			}},
 			{title: "Is DHCP served?", panels: g.serviceSummary(r)},
 			{title: "Is DNS answered?", panels: []panel{
 				{

@@ -43,8 +43,18 @@ type amReceiver struct {
 }
 
 type amWebhook struct {
-	URL          string `yaml:"url"`
-	SendResolved bool   `yaml:"send_resolved"`
+	URL          string        `yaml:"url"`
+	SendResolved bool          `yaml:"send_resolved"`
+	HTTPConfig   *amHTTPConfig `yaml:"http_config,omitempty"`
+}
+
+// amHTTPConfig is the part of Alertmanager's http_config the inbox needs:
+// a bearer token read from a file at every request, so that rotating the
+// token needs no reload.
+type amHTTPConfig struct {
+	Authorization struct {
+		CredentialsFile string `yaml:"credentials_file"`
+	} `yaml:"authorization"`
 }
 
 // Inhibition is one generated inhibit rule and why it exists.
@@ -115,7 +125,10 @@ func (c *Config) AlertmanagerYAML(groups []Group) ([]byte, error) {
 			return nil, err
 		}
 		routes = append(routes, inbox)
-		r, err := node(amReceiver{Name: InboxReceiver, WebhookConfigs: []amWebhook{{URL: c.Links.InboxURL(), SendResolved: true}}}, "The config editor's alert inbox (Alertmanager webhook, JSON version 4).")
+		hook := amWebhook{URL: c.Links.InboxURL(), SendResolved: true, HTTPConfig: &amHTTPConfig{}}
+		hook.HTTPConfig.Authorization.CredentialsFile = am.InboxTokenFile
+		r, err := node(amReceiver{Name: InboxReceiver, WebhookConfigs: []amWebhook{hook}},
+			"The config editor's alert inbox (Alertmanager webhook, JSON version 4). The bearer token file holds the same token as\nthe editor's web.webhook-token-file: without it the editor refuses every notification.")
 		if err != nil {
 			return nil, err
 		}

@@ -154,11 +154,21 @@ func TestInboxWebhookAndExtraWebhooksFollowTheConfig(t *testing.T) {
 	c := rules.Default()
 	c.Links.ConfigUI = "https://kea-admin.example.net/"
 	c.Alertmanager.Webhooks = map[rules.Severity][]string{rules.Critical: {"https://pager.example.net/hook"}}
+	c.Alertmanager.InboxTokenFile = "/run/secrets/inbox.token"
 	conf := loadAlertmanager(t, c)
 	urls := map[string][]string{}
 	for _, r := range conf.Receivers {
 		for _, w := range r.WebhookConfigs {
 			urls[r.Name] = append(urls[r.Name], string(w.URL)) // a secret type, kept in clear after Load
+			// The editor's webhook refuses notifications without its
+			// bearer token; the other webhooks get none.
+			auth := w.HTTPConfig.Authorization
+			switch {
+			case r.Name == rules.InboxReceiver && (auth == nil || auth.Type != "Bearer" || auth.CredentialsFile != "/run/secrets/inbox.token"):
+				t.Errorf("inbox webhook authorization %+v, want Bearer from /run/secrets/inbox.token", auth)
+			case r.Name != rules.InboxReceiver && auth != nil:
+				t.Errorf("%s webhook has authorization %+v", r.Name, auth)
+			}
 		}
 	}
 	if got := urls[rules.InboxReceiver]; !slices.Equal(got, []string{"https://kea-admin.example.net" + rules.ConfigUIInbox}) {

@@ -14,7 +14,7 @@ func Build(c *Config) ([]Group, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	groups := []Group{selfGroup(c), keaGroup(c), haGroup(c), bindGroup(c)}
+	groups := []Group{selfGroup(c), keaGroup(c), haGroup(c), reviewGroup(c), bindGroup(c)}
 
 	seen := map[string]bool{}
 	for _, g := range groups {

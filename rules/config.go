@@ -92,7 +92,16 @@ type AlertmanagerConfig struct {
 	// ("critical", "warning", "info"); every alert also goes to the config
 	// editor's inbox.
 	Webhooks map[Severity][]string `yaml:"webhooks"`
+	// InboxTokenFile is the file Alertmanager reads the config editor's
+	// webhook token from (sent as "Authorization: Bearer"); the editor
+	// reads the same token from its web.webhook-token-file. Used only
+	// with links.configui.
+	InboxTokenFile string `yaml:"inbox-token-file"`
 }
+
+// DefaultInboxTokenFile is where Debian's Alertmanager (whose
+// configuration lives in /etc/prometheus) finds the editor's webhook token.
+const DefaultInboxTokenFile = "/etc/prometheus/ddiscope-configui-webhook.token"
 
 // AlertOverride changes one alert. Unset fields keep the default.
 type AlertOverride struct {
@@ -147,6 +156,7 @@ func Default() *Config {
 			GroupWait:      model.Duration(30 * time.Second),
 			GroupInterval:  minutes(5),
 			RepeatInterval: map[Severity]model.Duration{Critical: hours(1), Warning: hours(4), Info: hours(24)},
+			InboxTokenFile: DefaultInboxTokenFile,
 		},
 	}
 }

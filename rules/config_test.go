@@ -103,6 +103,7 @@ func TestBadOverridesAreRejectedNamingTheKey(t *testing.T) {
 		{"alertmanager:\n  webhooks:\n    urgent: [http://x/]\n", `"urgent" is not a severity`},
 		{"alertmanager:\n  webhooks:\n    critical: [/hook]\n", `webhooks: critical: "/hook": want an absolute http:// or https:// URL`},
 		{"links:\n  configui: kea-admin:9548\n", `links: configui "kea-admin:9548"`},
+		{"alertmanager:\n  inbox-token-file: \"\"\n", "inbox-token-file is empty"},
 	} {
 		c, err := load(t, tc.yaml)
 		if err == nil {

@@ -108,7 +108,9 @@ link (`+"`${__field.labels.server}`"+`) or anything else. Shared thresholds are 
 
 Alerts are grouped by %s, so that everything about one subnet (or shared network, or server) arrives in one
 notification. Every alert goes first to the receiver `+"`%s`"+` (a webhook to `+"`{configui}%s`"+`, resolved alerts
-included), then, by `+"`severity`"+`, to the receiver `+"`critical`, `warning` or `info`"+`: add your notifiers there, or webhooks
+included, with the bearer token Alertmanager reads from `+"`alertmanager.inbox-token-file`"+`, default
+`+"`%s`"+`: put the token of the editor's `+"`web.webhook-token-file`"+` there, readable by Alertmanager; the
+editor refuses notifications without it), then, by `+"`severity`"+`, to the receiver `+"`critical`, `warning` or `info`"+`: add your notifiers there, or webhooks
 with `+"`alertmanager.webhooks`"+` when generating. Repeat intervals: %s.
 
 Without the config editor, set `+"`links.configui: \"\"`"+` in the file given to `+"`ddiscope-gen -rules.config`"+`: the alerts then
@@ -121,7 +123,7 @@ Inhibitions (while the source fires, matching targets with the same labels are n
 
 | Source | Silences | Same | Why |
 | --- | --- | --- | --- |
-`, codeJoin(GroupBy()), InboxReceiver, ConfigUIInbox, repeatText(c))
+`, codeJoin(GroupBy()), InboxReceiver, ConfigUIInbox, DefaultInboxTokenFile, repeatText(c))
 	for _, in := range Inhibitions(groups) {
 		w("| `%s` | `%s` | %s | %s |\n", strings.Join(in.Source, ", "), cell(strings.Join(in.Target, ", ")), codeJoin(in.Equal), cell(in.Why))
 	}

@@ -87,6 +87,10 @@ func (c *Config) validate() error {
 		if err := httpURL(c.Links.ConfigUI); err != nil {
 			errs = append(errs, fmt.Errorf("links: configui %q: %w (or empty, without a config editor)", c.Links.ConfigUI, err))
 		}
+		// The editor refuses notifications without its token.
+		if c.Alertmanager.InboxTokenFile == "" {
+			errs = append(errs, errors.New("alertmanager: inbox-token-file is empty: the config editor's webhook needs its bearer token (or set links.configui empty)"))
+		}
 	}
 	for _, sev := range sortedKeys(c.Alertmanager.Webhooks) {
 		for _, u := range c.Alertmanager.Webhooks[Severity(sev)] {

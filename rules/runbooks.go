@@ -46,6 +46,8 @@ func groupTitle(name string) string {
 		return "Kea DHCP"
 	case "kea-ha":
 		return "Kea High Availability"
+	case "kea-config":
+		return "Kea configuration review"
 	case "bind":
 		return "BIND 9"
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -64,6 +65,7 @@ func run(args []string) int {
 	bindDir := app.Flag("bind.config-dir", "Where to look for the local named's statistics-channels when no target is given.").Default("/etc/bind").String()
 	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	probeTimeout := app.Flag("probe.timeout", "Timeout of /probe when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.").Default("10s").Duration()
+	checkConfig := app.Flag("check-config", "Check the configuration (file, target flags, --web.config.file, OTLP settings) and exit: 0 when it loads.").Bool()
 	webConfig := webflag.AddFlags(app, defaultListen)
 	logConfig := &promslog.Config{}
 	promslogflag.AddFlags(app, logConfig)
@@ -87,6 +89,9 @@ func run(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ddiscope:", err)
 		return 1
+	}
+	if *checkConfig {
+		return checkOnly(conf, webConfig, os.Stdout, os.Stderr)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -244,6 +249,24 @@ func otlpConfig(o config.OTLP, getenv func(string) string) (otlp.Config, error) 
 		return otlp.Config{}, fmt.Errorf("otlp: %w", err)
 	}
 	return c, nil
+}
+
+// checkOnly checks what start-up would and says so: the targets are
+// loaded already; the OTLP settings (file and OTEL_* variables) and the web
+// configuration file are checked here. Nothing is polled.
+func checkOnly(conf *config.File, webConfig *web.FlagConfig, stdout, stderr io.Writer) int {
+	if _, err := otlpConfig(conf.OTLP, os.Getenv); err != nil {
+		fmt.Fprintln(stderr, "ddiscope:", err)
+		return 1
+	}
+	if f := *webConfig.WebConfigFile; f != "" {
+		if err := web.Validate(f); err != nil {
+			fmt.Fprintf(stderr, "ddiscope: --web.config.file %s: %v\n", f, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stdout, "%s: configuration is valid (%d Kea targets, %d BIND targets)\n", conf.Path, len(conf.Kea), len(conf.Bind))
+	return 0
 }
 
 // loadTargets merges the configuration file and the target flags; with

@@ -287,3 +287,30 @@ func TestOnFailModes(t *testing.T) {
 		}
 	})
 }
+
+// --check-config loads the file, the target flags, the OTLP settings and
+// the web configuration, says whether they are valid, and polls nothing.
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.yml", "kea:\n  - name: a\n    url: http://127.0.0.1:1/\nbind:\n  - name: ns1\n    url: http://127.0.0.1:1/\n")
+	code, out := exitOf(t, "--config.file="+good, "--kea.target=b=unix:///nonexistent.sock", "--check-config")
+	if code != 0 || !strings.Contains(out, good+": configuration is valid (2 Kea targets, 1 BIND targets)") {
+		t.Fatalf("good file: exit %d: %s", code, out)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad key", []string{"--config.file=" + writeFile(t, dir, "bad.yml", "kea:\n  - name: a\n    url: http://127.0.0.1:1/\n    intreval: 5s\n")}, "bad.yml:4"},
+		{"bad otlp", []string{"--config.file=" + writeFile(t, dir, "otlp.yml", "kea:\n  - name: a\n    url: http://127.0.0.1:1/\notlp:\n  enabled: true\n  protocol: carrier-pigeon\n")}, "otlp"},
+		{"bad web config", []string{"--config.file=" + good, "--web.config.file=" + writeFile(t, dir, "web.yml", "tls_server_config:\n  cert_file: /nonexistent.pem\n  key_file: /nonexistent.key\n")}, "web.yml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := exitOf(t, append(tc.args, "--check-config")...)
+			if code != 1 || !strings.Contains(out, tc.want) || strings.Contains(out, "is valid") {
+				t.Fatalf("exit %d, want 1 naming %q: %s", code, tc.want, out)
+			}
+		})
+	}
+}

@@ -233,6 +233,12 @@ func testEveryDaemonStoppedBehindTheAgent(t *testing.T, v keatest.Version) {
 		}
 		time.Sleep(1200 * time.Millisecond)
 	}
+	// A probe of the same target tells the same: each daemon at 0.
+	if code, body := p.get(t, "/probe?target=lab-ca"); code != 200 ||
+		!strings.Contains(body, `kea_daemon_up{daemon="dhcp4",server="lab-ca"} 0`) ||
+		!strings.Contains(body, `kea_daemon_up{daemon="dhcp6",server="lab-ca"} 0`) {
+		t.Errorf("/probe with every daemon down: HTTP %d, want kea_daemon_up 0 for dhcp4 and dhcp6:\n%.800s", code, body)
+	}
 	if v, _ := value(p.metrics(t), "ddiscope_poll_errors_total", map[string]string{"server": "lab-ca", "reason": "result_error"}); v == 0 {
 		t.Error("the failed polls are not counted as result_error (the agent's answer)")
 	}

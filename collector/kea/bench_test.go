@@ -2,8 +2,10 @@ package kea
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"testing"
 	"time"
 
@@ -84,5 +86,40 @@ func BenchmarkConfigGet(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkReview is the configuration review alone (review.go): the checks
+// run once per configuration read, after config-get is parsed. reservations
+// adds one in-pool reservation per subnet under out-of-pool mode, so that
+// the reservation checks find something in every subnet.
+func BenchmarkReview(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		for _, resv := range []bool{false, true} {
+			b.Run(fmt.Sprintf("subnets=%d/reservations=%v", n, resv), func(b *testing.B) {
+				body := keagen.ConfigGet4(n)
+				if resv {
+					body = regexp.MustCompile(`"subnet": "(10\.[0-9]+\.[0-9]+)\.0/24", `).ReplaceAll(body,
+						[]byte(`"subnet": "$1.0/24", "reservations-out-of-pool": true, "reservations": [{"hw-address": "02:00:00:00:00:01", "ip-address": "$1.20"}], `))
+				}
+				var reply struct {
+					Arguments configReply `json:"arguments"`
+				}
+				var rs []json.RawMessage
+				if err := json.Unmarshal(body, &rs); err != nil || json.Unmarshal(rs[0], &reply) != nil {
+					b.Fatal(err)
+				}
+				cfg, err := labelsFromConfig("kea1", "dhcp4", &reply.Arguments)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				var found int
+				for b.Loop() {
+					found = len(reviewConfig("dhcp4", reply.Arguments.Dhcp4, cfg))
+				}
+				b.ReportMetric(float64(found), "findings")
+			})
+		}
 	}
 }

@@ -24,6 +24,11 @@ type daemonConfig struct {
 	poolList   []*poolInfo
 	// ha is the HA hook's relationships, nil when the hook is not loaded.
 	ha *haConfig
+	// findings are the configuration review's (review.go), run once per
+	// configuration; version findings are added once the version is known.
+	findings []finding
+	checks   []string // the checks that ran
+	review   findingSet
 }
 
 type subnetInfo struct {
@@ -31,6 +36,7 @@ type subnetInfo struct {
 	id            int64
 	prefix        string
 	sharedNetwork string
+	haServer      string // user-context ha-server-name
 	// Sorted by the id Kea uses in subnet[N].pool[M]. Slices, not maps: a
 	// subnet has a few pools, and at 10,000 subnets maps cost megabytes.
 	pools   []*poolInfo
@@ -70,13 +76,11 @@ type poolInfo struct {
 // configReply is the arguments of config-get, from a Control Agent or any
 // daemon; only what ddiscope reads is decoded.
 type configReply struct {
-	Dhcp4 *dhcpConfig `json:"Dhcp4"`
-	Dhcp6 *dhcpConfig `json:"Dhcp6"`
-	D2    *struct{}   `json:"DhcpDdns"`
-	Agent *struct {
-		ControlSockets map[string]json.RawMessage `json:"control-sockets"`
-	} `json:"Control-agent"`
-	Hash string `json:"hash"`
+	Dhcp4 *dhcpConfig  `json:"Dhcp4"`
+	Dhcp6 *dhcpConfig  `json:"Dhcp6"`
+	D2    *struct{}    `json:"DhcpDdns"`
+	Agent *agentConfig `json:"Control-agent"`
+	Hash  string       `json:"hash"`
 }
 
 type dhcpConfig struct {
@@ -87,7 +91,63 @@ type dhcpConfig struct {
 		Name    string       `json:"name"`
 		Subnet4 []subnetConf `json:"subnet4"`
 		Subnet6 []subnetConf `json:"subnet6"`
+		reservationModes
 	} `json:"shared-networks"`
+	reservationModes
+	// Read by the configuration review (review.go) only.
+	SampleCount    *int64           `json:"statistic-default-sample-count"`
+	ControlSocket  *ctrlSocketConf  `json:"control-socket"`
+	ControlSockets []ctrlSocketConf `json:"control-sockets"` // Kea 2.7.2+
+}
+
+// agentConfig is the Control Agent's configuration.
+type agentConfig struct {
+	ControlSockets map[string]json.RawMessage `json:"control-sockets"`
+	httpTLS
+}
+
+// httpTLS is how a Kea HTTP listener (the Control Agent, a daemon's HTTP
+// control socket) authenticates clients and whether it speaks TLS.
+type httpTLS struct {
+	Authentication *struct {
+		Type    string            `json:"type"`
+		Clients []json.RawMessage `json:"clients"`
+	} `json:"authentication"`
+	CertFile string `json:"cert-file"`
+}
+
+// ctrlSocketConf is a daemon's control socket: UNIX, or HTTP(S) from Kea 2.7.2.
+type ctrlSocketConf struct {
+	SocketType    string `json:"socket-type"`
+	SocketAddress string `json:"socket-address"`
+	SocketPort    int    `json:"socket-port"`
+	httpTLS
+}
+
+// reservationModes are the reservation settings a subnet inherits from its
+// shared network and the global level: Kea 2.0+'s flags and the older
+// reservation-mode.
+type reservationModes struct {
+	OutOfPool *bool  `json:"reservations-out-of-pool"`
+	Mode      string `json:"reservation-mode"`
+}
+
+// outOfPool says what the level sets, if anything.
+func (r *reservationModes) outOfPool() *bool {
+	if r.OutOfPool != nil {
+		return r.OutOfPool
+	}
+	if r.Mode != "" {
+		v := r.Mode == "out-of-pool"
+		return &v
+	}
+	return nil
+}
+
+type reservationConf struct {
+	IPAddress   string   `json:"ip-address"`
+	IPAddresses []string `json:"ip-addresses"`
+	Prefixes    []string `json:"prefixes"`
 }
 
 type subnetConf struct {
@@ -104,7 +164,9 @@ type subnetConf struct {
 		DelegatedLen int    `json:"delegated-len"`
 		PoolID       *int64 `json:"pool-id"`
 	} `json:"pd-pools"`
-	UserContext haUserContext `json:"user-context"`
+	UserContext  haUserContext     `json:"user-context"`
+	Reservations []reservationConf `json:"reservations"`
+	reservationModes
 }
 
 // parseConfigReply reads a whole config-get reply (array or object), as
@@ -180,12 +242,14 @@ func labelsFromConfig(server, daemon string, reply *configReply) (*daemonConfig,
 			}
 		}
 	}
+	cfg.findings = reviewConfig(daemon, dc, cfg)
+	cfg.checks = configChecks
 	return cfg, nil
 }
 
 func newSubnetInfo(server, shared string, sc subnetConf) (*subnetInfo, error) {
 	id := fmt.Sprint(sc.ID)
-	si := &subnetInfo{id: sc.ID, prefix: sc.Subnet, sharedNetwork: shared,
+	si := &subnetInfo{id: sc.ID, prefix: sc.Subnet, sharedNetwork: shared, haServer: sc.UserContext.HAServerName,
 		identity: collector.NewIdentity(catalog.ScopeSubnet, server, id, sc.Subnet, shared)}
 	// From Kea 2.4, subnet[N].pool[M] statistics are per pool-id, not per
 	// position: pools without one have id 0, and pools sharing an id are

@@ -1,6 +1,7 @@
 package kea
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -41,6 +42,10 @@ type haPeerConf struct {
 	URL          string `json:"url"`
 	Role         string `json:"role"`
 	AutoFailover *bool  `json:"auto-failover"`
+	// Credentials for the peer (basic-auth-password-file from Kea 2.6).
+	BasicAuthUser         string `json:"basic-auth-user"`
+	BasicAuthPassword     string `json:"basic-auth-password"`
+	BasicAuthPasswordFile string `json:"basic-auth-password-file"`
 }
 
 // haRelConf is one entry of the hook's high-availability list. Pointers
@@ -72,6 +77,12 @@ type haRelationship struct {
 	subnetsFP, haFP uint64
 	subnetSum       uint64 // order-independent sum of per-subnet hashes
 	subnetCount     uint64
+	// subnets are the relationship's subnets with their hashes, sorted by
+	// first address, for the review across peers (hareview.go).
+	subnets []haSubnet
+	// plainAuthPeers are "name url" of peers reached with credentials over
+	// plain http.
+	plainAuthPeers []string
 }
 
 // haConfig is the HA hook's configuration of one daemon.
@@ -155,6 +166,11 @@ func newHARelationship(rc *haRelConf) (*haRelationship, error) {
 		r.id = peers[0].Name
 	}
 	r.peers = strings.Join(pairs, ",")
+	for _, p := range peers {
+		if (p.BasicAuthUser != "" || p.BasicAuthPassword != "" || p.BasicAuthPasswordFile != "") && strings.HasPrefix(strings.ToLower(p.URL), "http:") {
+			r.plainAuthPeers = append(r.plainAuthPeers, p.Name+" "+p.URL)
+		}
+	}
 	// Scopes are the names of the active servers that own one: both in
 	// load-balancing, the primary alone otherwise.
 	for _, p := range rc.Peers {
@@ -240,6 +256,9 @@ func (b *haConfigBuilder) addSubnet(shared string, sc *subnetConf) {
 	fmt.Fprintf(h, "%d|%s|%s|%s", sc.ID, sc.Subnet, shared, strings.Join(pools, ","))
 	r.subnetSum += h.Sum64()
 	r.subnetCount++
+	if first, last, err := poolBounds(sc.Subnet); err == nil {
+		r.subnets = append(r.subnets, haSubnet{id: sc.ID, prefix: sc.Subnet, first: first, last: last, hash: h.Sum64()})
+	}
 }
 
 func (b *haConfigBuilder) build() *haConfig {
@@ -247,6 +266,9 @@ func (b *haConfigBuilder) build() *haConfig {
 		return nil
 	}
 	for _, r := range b.cfg.rels {
+		slices.SortFunc(r.subnets, func(a, b haSubnet) int {
+			return cmp.Or(a.first.Compare(b.first), b.last.Compare(a.last), cmp.Compare(a.id, b.id))
+		})
 		h := fnv.New64a()
 		fmt.Fprintf(h, "%d|%d", r.subnetCount, r.subnetSum)
 		r.subnetsFP = fp48(h.Sum64())

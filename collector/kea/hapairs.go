@@ -20,7 +20,7 @@ import (
 // server names, peer URLs), never from ddiscope's own configuration. It
 // reads snapshots only.
 func HAPairs(cat *catalog.Catalog) collector.CrossDeriver {
-	d := &pairDeriver{m: newPairMetrics(cat)}
+	d := &pairDeriver{m: newPairMetrics(cat), cat: cat, review: &haReview{}}
 	return d.derive
 }
 
@@ -47,6 +47,8 @@ func newPairMetrics(cat *catalog.Catalog) *pairMetrics {
 // is scraped more often than targets are polled.
 type pairDeriver struct {
 	m      *pairMetrics
+	cat    *catalog.Catalog
+	review *haReview
 	mu     sync.Mutex
 	last   []*collector.Snapshot
 	result []collector.Sample
@@ -60,6 +62,15 @@ func (d *pairDeriver) derive(snaps []*collector.Snapshot) []collector.Sample {
 	}
 	members := haMembers(d.m, snaps)
 	out := pairSamples(d.m, members)
+	byTarget := make(map[string]*collector.Snapshot, len(snaps))
+	for _, s := range snaps {
+		byTarget[s.Target] = s
+	}
+	next := map[[2]*haRelationship][]finding{}
+	for _, a := range members {
+		out = append(out, d.review.samples(d.cat, a, peersOf(a, members), byTarget, next)...)
+	}
+	d.review.cache = next
 	out = append(out, fleetSamples(d.m.fleet, snaps, members)...)
 	d.last, d.result = slices.Clone(snaps), out
 	return out

@@ -61,6 +61,12 @@ type Poller struct {
 	daemons  map[string]*daemonState
 	unknown  map[string]bool // unknown statistic names already logged
 	lastSize int             // samples in the last snapshot
+	// agentReview is the Control Agent's configuration review, from the
+	// config-get that detected it; nil without an agent.
+	agentReview *findingSet
+	// lastDetail is the snapshots' Detail (hareview.go), for detailFor.
+	lastDetail any
+	detailFor  []*daemonConfig
 }
 
 type daemonState struct {
@@ -79,8 +85,14 @@ type daemonState struct {
 	lease       *leasePass // nil until lease passes start
 	// acc is the last poll's per-subnet statistics, kept for the drift of
 	// the lease database's counts (leasestat.go).
-	acc   *accumulator
-	ident *collector.Identity
+	acc *accumulator
+	// notConfigured are the last statistics' subnets the configuration
+	// lacks, in the statistics' order; review is their findings, rebuilt
+	// only when they change.
+	notConfigured []int64
+	missingReview findingSet
+	missingFor    []int64
+	ident         *collector.Identity
 }
 
 // observed is what derivations need to know of a statistic.
@@ -147,6 +159,7 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 			anyUp = true
 			ds.lastErr = ""
 			p.pollStatus(ctx, ds, snap)
+			p.reviewSamples(ds, snap)
 		} else {
 			if firstErr == nil {
 				firstErr = err
@@ -169,6 +182,9 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 			ds.cmds.samples(p.cat, ds.identity(p.name), snap)
 		}
 	}
+	if anyUp && p.agentReview != nil {
+		snap.Samples = append(snap.Samples, p.agentReview.samples...)
+	}
 	if !anyUp {
 		// Detection may be stale (a Control Agent replaced by a daemon's own
 		// listener on upgrade): detect again next time.
@@ -186,6 +202,7 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 		return nil, unknown, firstErr
 	}
 	p.lastSize = len(snap.Samples)
+	snap.Detail = p.detail()
 	snap.Group(len(p.cat.Metrics))
 	return snap, unknown, nil
 }
@@ -242,6 +259,8 @@ func (p *Poller) detect(ctx context.Context) error {
 			}
 		}
 		p.resetDaemons("", want)
+		set := newFindingSet(p.cat, collector.NewIdentity(catalog.ScopeDaemon, p.name, "ca"), []string{catalog.CheckCredentialsNoTLS}, reviewAgent(conf.Agent))
+		p.agentReview = &set
 		if len(p.daemons) == 0 {
 			return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonEmpty, Text: "the Control Agent has no control socket for dhcp4, dhcp6 or d2"}
 		}
@@ -256,10 +275,13 @@ func (p *Poller) detect(ctx context.Context) error {
 		if err != nil {
 			return &keactl.Error{Target: p.name, Command: "config-get", Reason: keactl.ReasonMalformed, Err: err}
 		}
+		p.agentReview = nil
 		ds := p.daemons[daemon]
 		ds.cfg, ds.cfgRead = cfg, p.now()
+		p.reviewVersion(ctx, ds)
 		p.log.Info("found a Kea daemon", "daemon", daemon)
 	case conf.D2 != nil:
+		p.agentReview = nil
 		p.resetDaemons("d2", []string{"d2"})
 		p.log.Info("found a Kea daemon", "daemon", "d2")
 	default:
@@ -361,6 +383,7 @@ func (p *Poller) readConfig(ctx context.Context, ds *daemonState) error {
 		p.log.Info("kea configuration changed", "daemon", ds.name, "subnets", len(cfg.subnets))
 	}
 	ds.cfg, ds.cfgRead = cfg, p.now()
+	p.reviewVersion(ctx, ds)
 	return nil
 }
 
@@ -412,6 +435,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 	acc := newAccumulator(p.derived[ds.name], cfg)
 	var last *subnetInfo // Kea lists a subnet's statistics together
 	match := subnetMatch{ok: true}
+	var notConfigured []int64
 	subnets := 0
 	unknown := 0
 	odd := func(name []byte) {
@@ -451,6 +475,9 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 				match.sig = match.sig*1000003 ^ uint64(sn.subnet)
 				if last.idx < 0 {
 					match.ok = false
+					if cfg != nil {
+						notConfigured = append(notConfigured, sn.subnet)
+					}
 				}
 			}
 			si = last
@@ -482,6 +509,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 	match.sig ^= uint64(subnets) << 48
 	acc.emit(snap)
 	ds.acc = acc
+	ds.notConfigured = notConfigured
 	ds.samples = len(snap.Samples) - first
 	return env, unknown, match, nil
 }

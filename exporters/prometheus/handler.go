@@ -56,7 +56,12 @@ func (h *Handler) Render() []byte {
 // write streams the exposition to w.
 func (h *Handler) write(w io.Writer) error {
 	targets, _ := h.store.Targets()
-	sets := make([][]collector.Sample, 0, len(targets)+1)
+	return h.writeTargets(w, targets)
+}
+
+// writeTargets streams the exposition of these targets to w.
+func (h *Handler) writeTargets(w io.Writer, targets []*collector.TargetStatus) error {
+	sets := make([][]collector.Sample, 0, len(targets)+2)
 	for _, t := range targets {
 		if t.Snapshot != nil {
 			sets = append(sets, t.Snapshot.Samples)
@@ -124,13 +129,15 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-// ProbeFunc polls one configured target live; ok is false for an unknown name.
-type ProbeFunc func(ctx context.Context, target string) (p collector.Poller, ok bool)
+// ProbeFunc polls one configured target live and returns its status after
+// the poll; ok is false for an unknown name.
+type ProbeFunc func(ctx context.Context, target string) (status *collector.TargetStatus, ok bool)
 
 // ProbeHandler serves /probe?target=NAME: the named target polled now, with
 // a deadline from Prometheus's X-Prometheus-Scrape-Timeout-Seconds header (less
 // half a second for the reply), as blackbox_exporter does.
-func ProbeHandler(cat *catalog.Catalog, newPoller ProbeFunc, defaultTimeout time.Duration) http.Handler {
+func ProbeHandler(cat *catalog.Catalog, probe ProbeFunc, defaultTimeout time.Duration) http.Handler {
+	h := NewHandler(cat, nil, nil, nil)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.URL.Query().Get("target")
 		if name == "" {
@@ -151,22 +158,14 @@ func ProbeHandler(cat *catalog.Catalog, newPoller ProbeFunc, defaultTimeout time
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		p, ok := newPoller(ctx, name)
+		status, ok := probe(ctx, name)
 		if !ok {
 			http.Error(w, "probe: unknown target "+strconv.Quote(name), http.StatusNotFound)
 			return
 		}
-		store := collector.NewStore()
-		store.Register(p.Name(), p.Kind())
-		start := time.Now()
-		snap, unknown, err := p.Poll(ctx)
-		if err != nil {
-			store.Failure(p.Name(), reasonOf(err), err, time.Since(start))
-		} else {
-			store.Success(p.Name(), snap, time.Since(start), unknown)
-		}
-		body := NewHandler(cat, store, nil, nil).Render()
+		var buf bytes.Buffer
+		h.writeTargets(&buf, []*collector.TargetStatus{status})
 		w.Header().Set("Content-Type", contentType)
-		w.Write(body)
+		w.Write(buf.Bytes())
 	})
 }

@@ -13,8 +13,11 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/ddiscope/ddiscope/internal/keactl"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -29,6 +32,9 @@ type Poll struct {
 	ReconnectWaitTime *time.Duration `yaml:"reconnect-wait-time"`
 	MaxResponseBytes  *int64         `yaml:"max-response-bytes"`
 	ConfigRefresh     *time.Duration `yaml:"config-refresh"`
+	// Mode is ModePoll (default: polled in the background, served by
+	// /metrics and /probe) or ModeProbe (polled only when /probe asks).
+	Mode *string `yaml:"mode"`
 
 	// Kea only.
 	HAHeartbeat         *bool          `yaml:"ha-heartbeat"`           // send ha-heartbeat (a write command on Kea 3.x); default true
@@ -37,14 +43,34 @@ type Poll struct {
 	LeasePagesPerSecond *float64       `yaml:"lease-pages-per-second"` // cap that protects Kea; default 10
 }
 
-// Kea is one Kea target: a Control Agent, a daemon's HTTP listener or a
-// daemon's UNIX control socket.
-type Kea struct {
+// The values of "mode".
+const (
+	// ModePoll polls the target in the background; /metrics serves the
+	// latest poll and /probe polls it live. The default.
+	ModePoll = "poll"
+	// ModeProbe never polls the target in the background: it is polled only
+	// when /probe asks for it, so that Prometheus servers sharding /probe
+	// across targets are the only load on Kea.
+	ModeProbe = "probe"
+)
+
+// ProbeOnly reports whether effective settings say mode: probe.
+func (p Poll) ProbeOnly() bool { return p.Mode != nil && *p.Mode == ModeProbe }
+
+// KeaTarget is how to reach one Kea target (a Control Agent, a daemon's
+// HTTP listener or a daemon's UNIX control socket): the part of a target
+// that ddiscope and the config editor both read, with one syntax.
+type KeaTarget struct {
 	Name    string   `yaml:"name"`
 	URL     string   `yaml:"url"`
 	Daemons []string `yaml:"daemons"`
 
 	Access `yaml:",inline"`
+}
+
+// Kea is one Kea target of ddiscope's file: where it is and how to poll it.
+type Kea struct {
+	KeaTarget `yaml:",inline"`
 
 	Poll `yaml:",inline"`
 
@@ -130,12 +156,14 @@ func Load(path string) (*File, error) {
 
 var fieldNotFound = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\S+)$`)
 
-// Parse reads a configuration from b; path names it in errors.
-func Parse(path string, b []byte) (*File, error) {
-	f := &File{Path: path}
+// DecodeStrict decodes YAML b into v, failing on unknown keys (with the
+// closest known key suggested, for this package's types); errors name the
+// file (path), line and key. Every configuration file of the project reads
+// this way.
+func DecodeStrict(path string, b []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(f); err != nil && !errors.Is(err, io.EOF) {
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			msgs := make([]string, 0, len(te.Errors))
@@ -148,9 +176,18 @@ func Parse(path string, b []byte) (*File, error) {
 				}
 				msgs = append(msgs, fmt.Sprintf("%s:%s", path, strings.TrimPrefix(e, "line ")))
 			}
-			return nil, fmt.Errorf("config file %s", strings.Join(msgs, "; "))
+			return fmt.Errorf("config file %s", strings.Join(msgs, "; "))
 		}
-		return nil, fmt.Errorf("config file %s: %w", path, err)
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// Parse reads a configuration from b; path names it in errors.
+func Parse(path string, b []byte) (*File, error) {
+	f := &File{Path: path}
+	if err := DecodeStrict(path, b, f); err != nil {
+		return nil, err
 	}
 	// A second pass over the node tree finds the line of each target and
 	// of each key, which the struct decode does not keep: an error names
@@ -204,6 +241,9 @@ func keyLines(n *yaml.Node) map[string]int {
 func (f *File) Check() error {
 	seen := map[string]string{} // target name → where it was first given
 	var errs []error
+	if err := checkMode(f.Defaults.Mode); err != nil {
+		errs = append(errs, fmt.Errorf("%s:%d: defaults: %w", f.Path, f.defaultKeys["mode"], err))
+	}
 	for i := range f.Kea {
 		k := &f.Kea[i]
 		at := f.place("kea", k.Name, k.Origin)
@@ -211,14 +251,9 @@ func (f *File) Check() error {
 			errs = append(errs, fmt.Errorf("%s:%d: kea target #%d: key \"name\" is missing", f.Path, k.Line, i+1))
 			continue
 		}
-		errs = append(errs, checkCommon(at, seen, k.Name, f.origin("kea", k.Origin), k.Access)...)
-		if err := CheckURL(k.URL); err != nil {
-			errs = append(errs, fmt.Errorf("%s: key \"url\": %w", at("url"), err))
-		}
-		for _, d := range k.Daemons {
-			if d != "dhcp4" && d != "dhcp6" && d != "d2" {
-				errs = append(errs, fmt.Errorf("%s: key \"daemons\": %q is not dhcp4, dhcp6 or d2", at("daemons"), d))
-			}
+		errs = append(errs, k.KeaTarget.Check(at, seen, f.origin("kea", k.Origin))...)
+		if err := checkMode(k.Mode); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", at("mode"), err))
 		}
 		errs = append(errs, checkPoll(at, k.Effective(f.Defaults))...)
 	}
@@ -245,6 +280,9 @@ func (f *File) Check() error {
 		if b.ZoneInterval != nil && *b.ZoneInterval <= 0 {
 			errs = append(errs, fmt.Errorf("%s: key \"zone-interval\" must be positive", at("zone-interval")))
 		}
+		if err := checkMode(b.Mode); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", at("mode"), err))
+		}
 		errs = append(errs, checkPoll(at, b.Poll.Effective(f.Defaults))...)
 	}
 	otlpAt := func(key string) string { return fmt.Sprintf("%s:%d: otlp", f.Path, f.otlpKeys[key]) }
@@ -258,6 +296,42 @@ func (f *File) Check() error {
 		errs = append(errs, fmt.Errorf("%s: key \"compression\": %q is not gzip or none", otlpAt("compression"), o.Compression))
 	}
 	return errors.Join(errs...)
+}
+
+// Check validates a Kea target: a unique name (seen maps each name already
+// used to where it was given; origin says where this one is), a usable URL,
+// known daemons, and auth and TLS keys that make sense together. at names
+// the place of a key in errors.
+func (k KeaTarget) Check(at func(keys ...string) string, seen map[string]string, origin string) []error {
+	errs := checkCommon(at, seen, k.Name, origin, k.Access)
+	if err := CheckURL(k.URL); err != nil {
+		errs = append(errs, fmt.Errorf("%s: key \"url\": %w", at("url"), err))
+	}
+	for _, d := range k.Daemons {
+		if d != "dhcp4" && d != "dhcp6" && d != "d2" {
+			errs = append(errs, fmt.Errorf("%s: key \"daemons\": %q is not dhcp4, dhcp6 or d2", at("daemons"), d))
+		}
+	}
+	return errs
+}
+
+// ClientOptions are the Kea control client's options for this target;
+// zero timeout and maxBytes take the client's defaults.
+func (k KeaTarget) ClientOptions(timeout time.Duration, maxBytes int64) keactl.Options {
+	return keactl.Options{Name: k.Name, URL: k.URL, Timeout: timeout, MaxResponseBytes: maxBytes,
+		Username: k.User, Password: k.Password, PasswordFile: k.PasswordFile,
+		CAFile: k.TrustAnchor, CertFile: k.CertFile, KeyFile: k.KeyFile, ServerName: k.ServerName, InsecureSkipVerify: k.InsecureSkipVerify}
+}
+
+// OnFailModes are the values of "on-fail", Kea's own database vocabulary.
+var OnFailModes = []string{"stop-retry-exit", "serve-retry-exit", "serve-retry-continue"}
+
+// CheckOnFail validates an "on-fail" value.
+func CheckOnFail(s string) error {
+	if !slices.Contains(OnFailModes, s) {
+		return fmt.Errorf("key \"on-fail\": %q is not stop-retry-exit, serve-retry-exit or serve-retry-continue", s)
+	}
+	return nil
 }
 
 // place returns a function that says where a target's key is set: the file
@@ -313,14 +387,21 @@ func checkCommon(at func(...string) string, seen map[string]string, name, origin
 	return errs
 }
 
+// checkMode validates a "mode" value; the defaults' is checked once, where
+// it is written, not again at every target that inherits it.
+func checkMode(m *string) error {
+	if m == nil || *m == ModePoll || *m == ModeProbe {
+		return nil
+	}
+	return fmt.Errorf("key \"mode\": %q is not %s (background polling, the default) or %s (polled only by /probe)", *m, ModePoll, ModeProbe)
+}
+
 // checkPoll validates effective poll settings.
 func checkPoll(at func(...string) string, p Poll) []error {
 	var errs []error
 	if p.OnFail != nil {
-		switch *p.OnFail {
-		case "stop-retry-exit", "serve-retry-exit", "serve-retry-continue":
-		default:
-			errs = append(errs, fmt.Errorf("%s: key \"on-fail\": %q is not stop-retry-exit, serve-retry-exit or serve-retry-continue", at("on-fail"), *p.OnFail))
+		if err := CheckOnFail(*p.OnFail); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", at("on-fail"), err))
 		}
 	}
 	if p.Interval != nil && *p.Interval <= 0 || p.Timeout != nil && *p.Timeout <= 0 {
@@ -397,6 +478,9 @@ func (p Poll) Effective(d Poll) Poll {
 	if p.ConfigRefresh == nil {
 		p.ConfigRefresh = d.ConfigRefresh
 	}
+	if p.Mode == nil {
+		p.Mode = d.Mode
+	}
 	if p.HAHeartbeat == nil {
 		p.HAHeartbeat = d.HAHeartbeat
 	}
@@ -430,7 +514,7 @@ func ParseTargetFlag(s string) (Kea, error) {
 	if err := CheckURL(u); err != nil {
 		return Kea{}, fmt.Errorf("--kea.target %q: %w", s, err)
 	}
-	return Kea{Name: name, URL: u, Origin: Origin{Flag: s}}, nil
+	return Kea{KeaTarget: KeaTarget{Name: name, URL: u}, Origin: Origin{Flag: s}}, nil
 }
 
 // knownKeys lists the keys of each section, by the type name the YAML

@@ -188,3 +188,51 @@ func TestDiscoverNothing(t *testing.T) {
 		t.Fatalf("broken file: %v", err)
 	}
 }
+
+func TestModeDefaultsToPollAndIsInherited(t *testing.T) {
+	f, err := Parse("ddiscope.yml", []byte(`
+defaults:
+  mode: probe
+kea:
+  - name: a
+    url: http://x:1/
+  - name: b
+    url: http://x:2/
+    mode: poll
+bind:
+  - name: c
+    url: http://127.0.0.1:8053/
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Kea[0].Effective(f.Defaults).ProbeOnly() || f.Kea[1].Effective(f.Defaults).ProbeOnly() || !f.Bind[0].Poll.Effective(f.Defaults).ProbeOnly() {
+		t.Errorf("modes: a %v, b %v, c %v; want probe, poll, probe", *f.Kea[0].Effective(f.Defaults).Mode, *f.Kea[1].Effective(f.Defaults).Mode, *f.Bind[0].Poll.Effective(f.Defaults).Mode)
+	}
+	f, err = Parse("ddiscope.yml", []byte("kea:\n  - name: a\n    url: http://x:1/\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Kea[0].Effective(f.Defaults).ProbeOnly() {
+		t.Error("a target with no mode is probe-only; the default is poll")
+	}
+}
+
+func TestBadModeNamesFileLineAndKey(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"kea:\n  - name: a\n    url: http://x:1/\n  - name: b\n    url: http://x:2/\n    mode: probes\n",
+			`ddiscope.yml:6: kea target "b": key "mode": "probes" is not poll`},
+		{"bind:\n  - name: n\n    url: http://127.0.0.1:8053/\n    mode: pull\n",
+			`ddiscope.yml:4: bind target "n": key "mode": "pull" is not poll`},
+		{"# the defaults\ndefaults:\n  mode: Probe\nkea:\n  - name: a\n    url: http://x:1/\n",
+			`ddiscope.yml:3: defaults: key "mode": "Probe" is not poll`},
+	} {
+		_, err := Parse("ddiscope.yml", []byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want it to contain %q", tc.yaml, err, tc.want)
+		}
+		if err != nil && strings.Count(err.Error(), `key "mode"`) != 1 {
+			t.Errorf("%q: the bad mode is reported more than once: %v", tc.yaml, err)
+		}
+	}
+}

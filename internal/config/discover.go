@@ -31,7 +31,7 @@ func Discover(dir string) (targets []Kea, found []string, err error) {
 		}
 		if conf.CA != nil && conf.CA.Port > 0 {
 			u := "http://" + net.JoinHostPort(loopbackFor(conf.CA.Host), strconv.Itoa(conf.CA.Port)) + "/"
-			return []Kea{{Name: "local", URL: u}}, []string{"Control Agent " + u + " (kea-ctrl-agent.conf)"}, nil
+			return []Kea{{KeaTarget: KeaTarget{Name: "local", URL: u}}}, []string{"Control Agent " + u + " (kea-ctrl-agent.conf)"}, nil
 		}
 	}
 	for _, d := range []struct{ daemon, file, top string }{
@@ -74,7 +74,7 @@ func Discover(dir string) (targets []Kea, found []string, err error) {
 			}
 		}
 		if pick != "" {
-			targets = append(targets, Kea{Name: "local-" + d.daemon, URL: pick})
+			targets = append(targets, Kea{KeaTarget: KeaTarget{Name: "local-" + d.daemon, URL: pick}})
 			found = append(found, fmt.Sprintf("%s control socket %s (%s)", d.daemon, pick, d.file))
 		}
 	}

@@ -106,3 +106,22 @@ func ConfigGet4(subnets int) []byte {
 	return fmt.Appendf(nil, `[{"arguments": {"Dhcp4": {"subnet4": [%s], "shared-networks": [{"name": "gen-shared", "subnet4": [%s]}], "valid-lifetime": 3600}}, "result": 0}]`,
 		plain.String(), shared.String())
 }
+
+// Subnet4 returns a Dhcp4 "subnet4" list for a real kea-dhcp4 with the
+// subnets and pools of ConfigGet4 (no shared networks): 10.x.y.0/24, two
+// pools of 100 addresses each. Kea then reports the statistics of
+// StatisticGetAll4(subnets, 1, false) in shape and size.
+func Subnet4(subnets int) string {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for id := 1; id <= subnets; id++ {
+		if id > 1 {
+			b.WriteByte(',')
+		}
+		net := fmt.Sprintf("10.%d.%d", id/256%256, id%256)
+		fmt.Fprintf(&b, `{"id": %d, "subnet": "%s.0/24", "pools": [{"pool": "%s.10-%s.109"}, {"pool": "%s.110-%s.209"}], "valid-lifetime": 3600, "user-context": {"site": "gen"}}`,
+			id, net, net, net, net, net)
+	}
+	b.WriteByte(']')
+	return b.String()
+}

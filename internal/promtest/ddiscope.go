@@ -13,11 +13,18 @@ import (
 // for tests that scrape the real daemon.
 func BuildDdiscope(t testing.TB, dir string) string {
 	t.Helper()
-	bin := filepath.Join(dir, "ddiscope")
+	return Build(t, dir, "ddiscope")
+}
+
+// Build builds the module's command cmd/<name> into dir and returns the
+// binary's path.
+func Build(t testing.TB, dir, name string) string {
+	t.Helper()
+	bin := filepath.Join(dir, name)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/ddiscope/ddiscope/cmd/ddiscope").CombinedOutput(); err != nil {
-		t.Fatalf("promtest: building ddiscope: %v\n%s", err, out)
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/ddiscope/ddiscope/cmd/"+name).CombinedOutput(); err != nil {
+		t.Fatalf("promtest: building %s: %v\n%s", name, err, out)
 	}
 	return bin
 }

@@ -60,6 +60,17 @@ func start(t testing.TB, name, bin string, args ...string) *process {
 	return p
 }
 
+// StartProcess runs bin with args as a process named name, waits until
+// readyURL answers 200 (at most 30 s; the test fails with the process's
+// output if it does not or the process exits), and stops it (SIGTERM, then
+// SIGKILL after 10 s) when the test ends, logging its output when the test
+// failed. For the project's own binaries in end-to-end harnesses.
+func StartProcess(t testing.TB, name, readyURL, bin string, args ...string) {
+	t.Helper()
+	p := start(t, name, bin, args...)
+	p.waitReady(t, readyURL)
+}
+
 // stop asks the process to exit and kills it if it does not within 10 s.
 func (p *process) stop() {
 	select {

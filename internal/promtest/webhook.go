@@ -21,6 +21,10 @@ type WebhookMessage struct {
 	CommonAnnotations map[string]string `json:"commonAnnotations"`
 	ExternalURL       string            `json:"externalURL"`
 	Alerts            []WebhookAlert    `json:"alerts"`
+
+	// Authorization is the request's Authorization header, not part of
+	// the JSON: what a receiver's http_config sent.
+	Authorization string `json:"-"`
 }
 
 // WebhookAlert is one alert of a webhook message.
@@ -54,6 +58,7 @@ func NewWebhook(t testing.TB) *Webhook {
 			http.Error(rw, "want a POSTed Alertmanager webhook message", http.StatusBadRequest)
 			return
 		}
+		m.Authorization = r.Header.Get("Authorization")
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.messages = append(w.messages, m)

@@ -5,6 +5,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -40,6 +42,10 @@ func TestFullSubnetAlertReachesTheConfigEditorInbox(t *testing.T) {
 func testFullSubnetAlertReachesTheConfigEditorInbox(t *testing.T, v keatest.Version) {
 	lab := keatest.Start(t, keatest.Options{Traffic: true, Subnet4: tinySubnet, SharedNetworks4: "[]", Kea: v})
 	inbox := promtest.NewWebhook(t)
+	token := filepath.Join(t.TempDir(), "inbox.token")
+	if err := os.WriteFile(token, []byte("e2e-inbox-token-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	files := generate(t, fmt.Sprintf(`# the defaults, with the config editor at the test's webhook and no waiting
 links:
@@ -47,10 +53,11 @@ links:
 alertmanager:
   group-wait: 1s
   group-interval: 1s
+  inbox-token-file: %s
 alerts:
   KeaSubnetUtilizationHigh: {for: 1s}
   KeaSubnetUtilizationCritical: {for: 1s}
-`, inbox.URL))
+`, inbox.URL, token))
 	am := promtest.StartAlertmanager(t, promtest.AlertmanagerOptions{Config: files[rules.AlertmanagerFile]})
 	exporter := promtest.StartDdiscope(t, promtest.BuildDdiscope(t, t.TempDir()), fmt.Sprintf("defaults:\n  interval: 1s\n  timeout: 1s\nkea:\n  - name: lab\n    url: unix://%s\n", lab.Socket4))
 	prom := promtest.StartPrometheus(t, promtest.PrometheusOptions{
@@ -85,6 +92,10 @@ alerts:
 	})
 	if msg.Receiver != rules.InboxReceiver {
 		t.Errorf("delivered by receiver %q, want %q", msg.Receiver, rules.InboxReceiver)
+	}
+	// Alertmanager trims the file's trailing newline, as the editor does.
+	if msg.Authorization != "Bearer e2e-inbox-token-0123456789" {
+		t.Errorf("delivered with Authorization %q, want the bearer token from inbox-token-file", msg.Authorization)
 	}
 	want := map[string]string{
 		"remediation_url": inbox.URL + "/servers/lab/dhcp4/subnets/1",

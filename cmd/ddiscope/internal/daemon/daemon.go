@@ -1,6 +1,6 @@
 // Package daemon wires targets from the configuration to pollers and keeps
 // them running across reloads: a target whose settings did not change keeps
-// its poller (and its cached Kea configuration).
+// its poller (and its cached Kea configuration), and its prober for /probe.
 package daemon
 
 import (
@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
@@ -32,11 +33,23 @@ type Daemon struct {
 	wg       sync.WaitGroup
 }
 
-// running is one target's poller; conf is its config.Kea or config.Bind,
-// compared on reload.
+// running is one target's poller and prober; conf is its config.Kea or
+// config.Bind, compared on reload.
 type running struct {
-	conf   any
+	conf any
+	// cancel stops the background poller; nil for a mode: probe target,
+	// which has none.
 	cancel context.CancelFunc
+	// probe serves /probe with a poller of its own, kept across probes; a
+	// reload that changes the target's settings replaces it.
+	probe *collector.Prober
+}
+
+func (r *running) stop() {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.probe.Close()
 }
 
 // New makes a daemon; Fatal delivers the error of a target whose on-fail mode
@@ -57,16 +70,24 @@ func (d *Daemon) Apply(ctx context.Context, f *config.File) error {
 		conf      any
 		poller    collector.Poller
 		sched     collector.Schedule
+		probeOnly bool
+		probe     func() (collector.Poller, error) // a poller for the prober
 	}
 	var plans []plan
 	var errs []error
 	for _, k := range f.Kea {
-		p, err := d.keaPoller(k, f.Defaults)
+		p, err := d.keaPoller(k, f.Defaults, poll)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		plans = append(plans, plan{k.Name, k.URL, k, p, schedule(k.Effective(f.Defaults))})
+		eff := k.Effective(f.Defaults)
+		use := probeOfPolled
+		if eff.ProbeOnly() {
+			use = probeOnly
+		}
+		plans = append(plans, plan{k.Name, k.URL, k, p, schedule(eff), eff.ProbeOnly(),
+			func() (collector.Poller, error) { return d.keaPoller(k, f.Defaults, use) }})
 	}
 	for _, b := range f.Bind {
 		p, err := d.bindPoller(b, f.Defaults, b.Zones)
@@ -74,7 +95,12 @@ func (d *Daemon) Apply(ctx context.Context, f *config.File) error {
 			errs = append(errs, err)
 			continue
 		}
-		plans = append(plans, plan{b.Name, b.URL, b, p, schedule(b.Poll.Effective(f.Defaults))})
+		eff := b.Poll.Effective(f.Defaults)
+		// A probe of a polled target leaves zones to the background poller;
+		// a probe-only target reads them every zone-interval, like a poller.
+		zones := b.Zones && eff.ProbeOnly()
+		plans = append(plans, plan{b.Name, b.URL, b, p, schedule(eff), eff.ProbeOnly(),
+			func() (collector.Poller, error) { return d.bindPoller(b, f.Defaults, zones) }})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -84,17 +110,26 @@ func (d *Daemon) Apply(ctx context.Context, f *config.File) error {
 	keep := map[string]bool{}
 	for _, p := range plans {
 		keep[p.name] = true
-		if r, ok := d.running[p.name]; ok {
-			if reflect.DeepEqual(r.conf, p.conf) && reflect.DeepEqual(d.defaults, f.Defaults) {
-				if c, ok := p.poller.(interface{ Close() }); ok {
-					c.Close() // built only to check the configuration
-				}
-				continue
+		r, ok := d.running[p.name]
+		if ok && reflect.DeepEqual(r.conf, p.conf) && reflect.DeepEqual(d.defaults, f.Defaults) {
+			closePoller(p.poller) // built only to check the configuration
+			continue
+		}
+		if ok {
+			r.stop()
+			if r.cancel != nil && p.probeOnly {
+				d.store.Remove(p.name) // no longer polled: /metrics leaves it out
 			}
-			r.cancel()
+		}
+		entry := &running{conf: p.conf, probe: collector.NewProber(p.name, p.poller.Kind(), p.probe)}
+		d.running[p.name] = entry
+		if p.probeOnly {
+			closePoller(p.poller)
+			d.log.Info("target polled only by /probe (mode: probe)", "target", p.name, "kind", p.poller.Kind(), "url", p.url)
+			continue
 		}
 		rctx, cancel := context.WithCancel(ctx)
-		d.running[p.name] = &running{conf: p.conf, cancel: cancel}
+		entry.cancel = cancel
 		d.store.Register(p.name, p.poller.Kind())
 		d.wg.Go(func() {
 			collector.Run(rctx, d.log, d.store, p.poller, p.sched, func(err error) {
@@ -108,7 +143,7 @@ func (d *Daemon) Apply(ctx context.Context, f *config.File) error {
 	}
 	for name, r := range d.running {
 		if !keep[name] {
-			r.cancel()
+			r.stop()
 			delete(d.running, name)
 			d.store.Remove(name)
 			d.log.Info("stopped polling target", "target", name)
@@ -122,48 +157,56 @@ func (d *Daemon) Apply(ctx context.Context, f *config.File) error {
 func (d *Daemon) Stop() {
 	d.mu.Lock()
 	for _, r := range d.running {
-		r.cancel()
+		r.stop()
 	}
 	d.mu.Unlock()
 	d.wg.Wait()
 }
 
-// Probe returns a fresh poller for a configured target, for /probe: it shares
-// nothing with the background poller, so a live probe never disturbs it.
-// BIND zones are left out: a probe must answer within a scrape timeout.
-func (d *Daemon) Probe(_ context.Context, name string) (collector.Poller, bool) {
+func closePoller(p collector.Poller) {
+	if c, ok := p.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
+// Probe polls a configured target now, for /probe, through the target's
+// prober: its own poller, kept across probes and reloads that leave the
+// target unchanged, so that a probe reuses what is known of the target
+// (kind, daemons, configuration) and sends Kea what a background poll does.
+// It shares nothing with the background poller, so it never disturbs it.
+// Concurrent probes of a target share one poll.
+func (d *Daemon) Probe(ctx context.Context, name string) (*collector.TargetStatus, bool) {
 	d.mu.Lock()
 	r, ok := d.running[name]
-	defaults := d.defaults
 	d.mu.Unlock()
 	if !ok {
 		return nil, false
 	}
-	var p collector.Poller
-	var err error
-	switch c := r.conf.(type) {
-	case config.Kea:
-		p, err = d.keaPoller(c, defaults)
-	case config.Bind:
-		p, err = d.bindPoller(c, defaults, false)
-	}
-	if err != nil || p == nil {
-		return nil, false
-	}
-	return p, true
+	return r.probe.Probe(ctx), true
 }
 
-func (d *Daemon) keaPoller(k config.Kea, defaults config.Poll) (collector.Poller, error) {
+// What a Kea poller is for: lease passes are the background poller's job
+// when there is one; a probe-only target's prober runs them, between probes'
+// statistics, at lease-interval like a poller.
+type keaUse int
+
+const (
+	poll keaUse = iota
+	probeOfPolled
+	probeOnly
+)
+
+func (d *Daemon) keaPoller(k config.Kea, defaults config.Poll, use keaUse) (collector.Poller, error) {
 	eff := k.Effective(defaults)
-	opts := keactl.Options{Name: k.Name, URL: k.URL, Username: k.User, Password: k.Password, PasswordFile: k.PasswordFile,
-		CAFile: k.TrustAnchor, CertFile: k.CertFile, KeyFile: k.KeyFile, ServerName: k.ServerName, InsecureSkipVerify: k.InsecureSkipVerify}
+	var timeout time.Duration
+	var maxBytes int64
 	if eff.Timeout != nil {
-		opts.Timeout = *eff.Timeout
+		timeout = *eff.Timeout
 	}
 	if eff.MaxResponseBytes != nil {
-		opts.MaxResponseBytes = *eff.MaxResponseBytes
+		maxBytes = *eff.MaxResponseBytes
 	}
-	client, err := keactl.New(opts)
+	client, err := keactl.New(k.ClientOptions(timeout, maxBytes))
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +217,7 @@ func (d *Daemon) keaPoller(k config.Kea, defaults config.Poll) (collector.Poller
 	if eff.HAHeartbeat != nil {
 		ko.NoHeartbeat = !*eff.HAHeartbeat
 	}
-	if eff.LeaseInterval != nil {
+	if eff.LeaseInterval != nil && use != probeOfPolled {
 		ko.Leases.Interval = *eff.LeaseInterval
 	}
 	if eff.LeasePageSize != nil {

@@ -101,7 +101,7 @@ func TestBadTargetsDoNotHurtGoodOnes(t *testing.T) {
 	maxBody := int64(8 << 20)
 	f := &config.File{Path: "test", Defaults: config.Poll{Interval: &interval, Timeout: &timeout, MaxResponseBytes: &maxBody}}
 	for _, tg := range targets {
-		f.Kea = append(f.Kea, config.Kea{Name: tg.name, URL: tg.url, Daemons: tg.daemons})
+		f.Kea = append(f.Kea, config.Kea{KeaTarget: config.KeaTarget{Name: tg.name, URL: tg.url, Daemons: tg.daemons}})
 	}
 	cat, err := catalog.New(catalog.All())
 	if err != nil {

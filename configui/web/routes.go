@@ -1,0 +1,86 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/ddiscope/ddiscope/configui/auth"
+	"github.com/ddiscope/ddiscope/rules"
+)
+
+// access says who may use a route.
+type access int
+
+const (
+	public   access = iota // anyone: health, sign-in, static files
+	bearer                 // the webhook: its own bearer token
+	viewer                 // a signed-in user
+	operator               // a signed-in operator or admin
+	admin                  // a signed-in admin
+)
+
+func (a access) role() string {
+	switch a {
+	case operator:
+		return auth.Operator
+	case admin:
+		return auth.Admin
+	}
+	return auth.Viewer
+}
+
+type route struct {
+	pattern string
+	access  access
+	handler http.HandlerFunc
+}
+
+// routes is every route of the editor, in one place. The Kea pages are at
+// exactly the rules.ConfigUI* patterns that alerts link to.
+func (s *Server) routes() []route {
+	static, _ := fs.Sub(staticFS, "static")
+	return []route{
+		{"GET /-/healthy", public, s.healthy},
+		{"GET /-/ready", public, s.ready},
+		{"GET /static/", public, http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP},
+		{"GET /login", public, s.loginForm},
+		{"POST /login", public, s.loginSubmit},
+		{"POST " + rules.ConfigUIInbox, bearer, s.webhook},
+
+		{"POST /logout", viewer, s.logout},
+		{"GET /{$}", viewer, s.home},
+		{"GET /inbox", viewer, s.inbox},
+		{"GET /leases", viewer, s.leases},
+		{"GET /servers", viewer, s.servers},
+		{"GET " + rules.ConfigUIServer, viewer, s.server},
+		{"GET " + rules.ConfigUIHA, viewer, s.ha},
+		{"GET /servers/{server}/{daemon}/subnets", viewer, s.subnets},
+		{"GET " + rules.ConfigUISubnet, viewer, s.subnet},
+		{"GET " + rules.ConfigUIPool, viewer, s.pool},
+		{"GET " + rules.ConfigUIPDPool, viewer, s.pdPool},
+		{"GET " + rules.ConfigUISharedNetwork, viewer, s.sharedNetwork},
+
+		{"GET /audit", operator, s.audit},
+
+		{"GET /users", admin, s.users},
+		{"POST /users", admin, s.userCreate},
+		{"POST /users/{username}/delete", admin, s.userDelete},
+	}
+}
+
+// buildHandler wraps every route in what its access needs, and the whole
+// mux in security headers, cross-origin protection and the on-fail gate.
+func (s *Server) buildHandler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		var h http.Handler = rt.handler
+		switch rt.access {
+		case public, bearer:
+		default:
+			h = s.requireUser(rt.access.role(), h)
+		}
+		mux.Handle(rt.pattern, h)
+	}
+	cop := http.NewCrossOriginProtection()
+	return s.headers(s.gate(cop.Handler(mux)))
+}
