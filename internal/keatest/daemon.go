@@ -25,6 +25,7 @@ type daemon struct {
 	netns   string // run via `ip netns exec` when set
 	ipBin   string
 	pidDir  string
+	env     []string // set on top of the test's environment
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -33,10 +34,17 @@ type daemon struct {
 }
 
 func (l *Lab) newDaemon(name, cfgPath, socket string) *daemon {
-	bin, _ := findBinary(name) // presence checked by Require
+	dataDir := l.Dir
+	switch name {
+	case "kea-dhcp4":
+		dataDir = filepath.Dir(l.Leases4) // Kea 3.0 opens lease files only in its data directory
+	case "kea-dhcp6":
+		dataDir = filepath.Dir(l.Leases6)
+	}
 	d := &daemon{
 		name:    name,
-		bin:     bin,
+		bin:     l.binary(name),
+		env:     l.daemonEnv(dataDir),
 		cfgPath: cfgPath,
 		logPath: filepath.Join(l.Dir, name+".log"),
 		outPath: filepath.Join(l.Dir, name+".out"),
@@ -83,10 +91,7 @@ func (d *daemon) start() error {
 		cmd = exec.Command(d.bin, "-c", d.cfgPath)
 	}
 	cmd.Dir = d.pidDir
-	cmd.Env = append(os.Environ(),
-		"KEA_PIDFILE_DIR="+d.pidDir,
-		"KEA_LOCKFILE_DIR=none",
-	)
+	cmd.Env = withEnv(os.Environ(), d.env)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -253,7 +258,7 @@ func (l *Lab) startSocketDaemon(d *daemon) error {
 	var lastErr error
 	for time.Now().Before(deadline) {
 		if !d.alive() {
-			return fmt.Errorf("%s exited during start-up (%v); config %s", d.name, d.exitErr(), d.cfgPath)
+			return fmt.Errorf("%s exited during start-up (%v); config %s%s", d.name, d.exitErr(), d.cfgPath, firstError(d.logs()))
 		}
 		reply, err := socketCommand(d.socket, "version-get", nil, 2*time.Second)
 		if err == nil {
@@ -271,4 +276,15 @@ func (l *Lab) startSocketDaemon(d *daemon) error {
 	}
 	_ = d.kill(5 * time.Second)
 	return fmt.Errorf("%s did not answer on %s within %s: %v", d.name, d.socket, timeout, lastErr)
+}
+
+// firstError is the first ERROR line of a daemon's log, for start-up
+// failure messages ("" when there is none).
+func firstError(log string) string {
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, " ERROR ") || strings.HasPrefix(line, "Error encountered") {
+			return ": " + strings.TrimSpace(line)
+		}
+	}
+	return ""
 }
