@@ -95,7 +95,7 @@ type Options struct {
 	// with this one client; CATLS makes it serve HTTPS (CAURL is then
 	// https://...). The lab's own CA commands send both. See ReconfigureCA.
 	CAAuth *BasicAuth
-	CATLS  *TLSFiles
+	CATLS  *CATLSFiles
 	// Traffic puts the DHCP servers in a network namespace with a veth to a
 	// client namespace so perfdhcp can get leases. Needs root.
 	Traffic bool
