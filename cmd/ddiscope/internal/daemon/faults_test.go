@@ -33,6 +33,7 @@ import (
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
 	promexp "github.com/ddiscope/ddiscope/exporters/prometheus"
+	"github.com/ddiscope/ddiscope/internal/bindtest"
 	"github.com/ddiscope/ddiscope/internal/config"
 	"github.com/ddiscope/ddiscope/internal/keatest"
 )
@@ -505,6 +506,124 @@ func TestFaultsClearAndTheDaemonRecovers(t *testing.T) {
 	t.Logf("goroutines healthy %d, after recovery %d; heap in use after recovery %d MB", healthyGoroutines, now, ms.HeapInuse>>20)
 	if ms.HeapInuse > 100<<20 {
 		t.Errorf("heap in use %d MB after recovery", ms.HeapInuse>>20)
+	}
+	cancel()
+	d.Stop()
+	transport.CloseIdleConnections()
+}
+
+// TestBindFaultsClear runs a real named (bindtest) beside a front that
+// answers 404 on one path of its statistics channel (/json/v1/mem; a 404
+// on /traffic or /tasks is tolerated, as older and newer BIND lack them), then kills the named (SIGKILL)
+// and restarts it on the same port. The 404 target is down with
+// http_status while the real one is polled on time; the killed one is down
+// with connect; after the restart and the path's return both are up with
+// BIND's numbers, and the goroutine count is the healthy one again.
+func TestBindFaultsClear(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, before) })
+	lab := bindtest.Start(t, bindtest.Options{})
+	named, err := url.Parse(lab.Primary.StatsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(named)
+	transport := &http.Transport{}
+	proxy.Transport = transport
+	t.Cleanup(transport.CloseIdleConnections)
+	var broken atomic.Bool
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if broken.Load() && r.URL.Path == "/json/v1/mem" {
+			http.Error(w, "No such URL.", http.StatusNotFound)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+
+	interval, timeout, wait := 300*time.Millisecond, 250*time.Millisecond, 300*time.Millisecond
+	f := &config.File{Path: "test", Defaults: config.Poll{Interval: &interval, Timeout: &timeout, ReconnectWaitTime: &wait},
+		Bind: []config.Bind{{Name: "named", URL: lab.Primary.StatsURL, Format: "json"}, {Name: "named-404", URL: front.URL + "/", Format: "json"}}}
+	cat, err := catalog.New(catalog.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := collector.NewStore()
+	metrics := promexp.NewHandler(cat, store, nil, slog.New(slog.DiscardHandler))
+	d := New(slog.New(slog.DiscardHandler), cat, store)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := d.Apply(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	state := func(name string) (collector.TargetStatus, float64) {
+		st, _ := store.Target(name)
+		up, _ := selfLine(string(metrics.Render()), "ddiscope_target_up", name, "")
+		return *st, up
+	}
+	waitFor := func(phase string, want map[string]bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ok := true
+			for name, up := range want {
+				if st, _ := state(name); st.Up != up {
+					ok = false
+				}
+			}
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				a, _ := state("named")
+				b, _ := state("named-404")
+				t.Fatalf("%s: named up %v (%s), named-404 up %v (%s)", phase, a.Up, a.LastError, b.Up, b.LastError)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("healthy", map[string]bool{"named": true, "named-404": true})
+	time.Sleep(time.Second)
+	healthy := runtime.NumGoroutine()
+
+	broken.Store(true)
+	waitFor("404", map[string]bool{"named": true, "named-404": false})
+	before404, _ := state("named")
+	time.Sleep(2 * time.Second)
+	st, up := state("named-404")
+	if st.LastReason != collector.ReasonHTTPStatus || up != 0 || !strings.Contains(st.LastError, "404") {
+		t.Errorf("named-404: reason %q (%s), /metrics up %v", st.LastReason, st.LastError, up)
+	}
+	if n, _ := selfLine(string(metrics.Render()), "ddiscope_poll_errors_total", "named-404", "http_status"); n < 1 {
+		t.Errorf("named-404: ddiscope_poll_errors_total{reason=http_status} %v", n)
+	}
+	if after, _ := state("named"); after.Polls-before404.Polls < 4 {
+		t.Errorf("named: %d polls in 2 s beside the 404", after.Polls-before404.Polls)
+	}
+
+	lab.Primary.Kill(t)
+	waitFor("killed", map[string]bool{"named": false})
+	if st, up := state("named"); st.LastReason != collector.ReasonConnect || up != 0 {
+		t.Errorf("killed named: reason %q (%s), /metrics up %v", st.LastReason, st.LastError, up)
+	}
+	lab.Primary.Restart(t)
+	broken.Store(false)
+	waitFor("restarted", map[string]bool{"named": true, "named-404": true})
+	for _, name := range []string{"named", "named-404"} {
+		if st, up := state(name); st.Snapshot == nil || len(st.Snapshot.Samples) < 10 || up != 1 {
+			t.Errorf("%s: back without BIND's numbers (up %v)", name, up)
+		}
+	}
+	var now int
+	for range 50 {
+		if now = runtime.NumGoroutine(); now <= healthy+4 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("goroutines healthy %d, after the restart %d", healthy, now)
+	if now > healthy+4 {
+		t.Errorf("%d goroutines after the restart, %d when healthy", now, healthy)
 	}
 	cancel()
 	d.Stop()
