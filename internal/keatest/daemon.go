@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,7 +15,8 @@ import (
 
 // daemon is one Kea process (kea-dhcp4, kea-dhcp6 or kea-ctrl-agent).
 // It is started with exec.Cmd and reaped by a goroutine blocked in Wait, so it
-// never lingers as a zombie and its pid cannot be reused while we hold it.
+// never lingers as a zombie and its pid cannot be reused while we hold it;
+// that goroutine's locked thread forks it (see start).
 type daemon struct {
 	name    string // binary name, also the Kea logger name
 	bin     string
@@ -98,13 +100,23 @@ func (d *daemon) start() error {
 		Setpgid:   true,            // keep terminal signals away; we stop it ourselves
 		Pdeathsig: syscall.SIGKILL, // and if the test binary dies, the daemon dies too
 	}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("start %s: %w", d.name, err)
-	}
+	// The kernel sends Pdeathsig when the *thread* that forked the child
+	// ends, not the process (go.dev/issue/27505), and threads of a test
+	// process do end: every goroutine that joins a namespace (inClientNS)
+	// ends with its locked thread. A daemon forked from such a thread was
+	// SIGKILLed as soon as a DHCP client finished on it. So the daemon is
+	// forked from a thread locked to its reaper goroutine, which lives until
+	// the daemon has been reaped.
+	started := make(chan error, 1)
 	done := make(chan struct{})
-	d.cmd, d.done, d.waitErr = cmd, done, nil
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		err := cmd.Wait()
 		out.Close()
 		d.mu.Lock()
@@ -112,6 +124,11 @@ func (d *daemon) start() error {
 		d.mu.Unlock()
 		close(done)
 	}()
+	if err := <-started; err != nil {
+		out.Close()
+		return fmt.Errorf("start %s: %w", d.name, err)
+	}
+	d.cmd, d.done, d.waitErr = cmd, done, nil
 	return nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,11 +22,10 @@ import (
 // unicast reaches the server it is sent to).
 
 // exchangeTimeout bounds the wait for one reply; exchangeTries bounds the
-// sends of one message. Generous, because a loaded machine (the suite beside
-// other work on two cores) delays Kea's replies by seconds.
+// sends of one message.
 const (
-	exchangeTimeout = 3 * time.Second
-	exchangeTries   = 5
+	exchangeTimeout = 2 * time.Second
+	exchangeTries   = 3
 )
 
 // Lease4 is an address Kea leased to a client of Lease4 or Decline4.
@@ -76,16 +74,7 @@ func (l *Lab) dhcp4Client(giaddr string, mac net.HardwareAddr, decline bool) (Le
 	defer l.perfMu.Unlock()
 	var lease Lease4
 	err := l.inClientNS(func() error {
-		// Port 67 may still be held for a moment by a perfdhcp run that
-		// has just ended: retry the bind for a bounded time.
-		var conn *net.UDPConn
-		var err error
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			conn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: gi, Port: 67})
-			if err == nil || !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
-				break
-			}
-		}
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: gi, Port: 67})
 		if err != nil {
 			return fmt.Errorf("listen on %s:67 in %s: %w", gi, l.ClientNS, err)
 		}
