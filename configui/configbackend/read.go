@@ -335,3 +335,17 @@ ORDER BY o.option_id`)
 		return o, err
 	})
 }
+
+// FileOnly drops from a server's subnets (all it reports in config-get) those
+// it got from the backend (same id and prefix in cfg). Kea's config-get does
+// not say where a subnet came from, so the editor tells the origins apart
+// this way: what remains came from the configuration file.
+func FileOnly(all []SubnetRef, cfg *Config4) []SubnetRef {
+	var out []SubnetRef
+	for _, s := range all {
+		if !slices.ContainsFunc(cfg.Subnets, func(b Subnet4) bool { return b.ID == s.ID && b.Prefix == s.Prefix }) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
