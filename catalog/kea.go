@@ -170,6 +170,10 @@ func keaDHCP6() []*Metric {
 			sl("pkt6-solicit-received", "type", "solicit"),
 			sl("pkt6-advertise-received", "type", "advertise"),
 			sl("pkt6-request-received", "type", "request"),
+			// Created on the first CONFIRM or RECONFIGURE only, so absent
+			// from a fresh statistic-get-all (names from Kea 3.0.4's binary).
+			sl("pkt6-confirm-received", "type", "confirm"),
+			sl("pkt6-reconfigure-received", "type", "reconfigure"),
 			sl("pkt6-reply-received", "type", "reply"),
 			sl("pkt6-renew-received", "type", "renew"),
 			sl("pkt6-rebind-received", "type", "rebind"),

@@ -102,7 +102,10 @@ func Run(ctx context.Context, log *slog.Logger, store *Store, p Poller, s Schedu
 	}
 	failures := 0
 	first := true
-	wait := time.Duration(rand.Int64N(int64(s.Interval/10) + 1)) // spread the first polls
+	// Spread the first polls of many targets, but by no more than a few
+	// seconds: with a 10-minute interval, a tenth of it would leave /metrics
+	// empty for up to a minute after start.
+	wait := time.Duration(rand.Int64N(int64(min(s.Interval/10, maxFirstPollSpread)) + 1))
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -154,6 +157,9 @@ func Run(ctx context.Context, log *slog.Logger, store *Store, p Poller, s Schedu
 		timer.Reset(wait)
 	}
 }
+
+// maxFirstPollSpread bounds how long a target waits for its first poll.
+const maxFirstPollSpread = 5 * time.Second
 
 func (s Schedule) jittered(d time.Duration) time.Duration {
 	if s.Jitter == 0 {

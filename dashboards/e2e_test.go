@@ -26,14 +26,21 @@ const e2eRateInterval = "15s"
 // pair) and a real BIND (a primary and a secondary with a recursive view,
 // with dig traffic), returns data; a query marked as rightly empty runs
 // without error. The recording and alerting rules are the generated ones.
+// It runs on Kea 2.2 and on Kea 3.0.4.
 func TestEveryPanelShowsRealData(t *testing.T) {
 	promtest.Require(t, promtest.Prometheus)
 	keatest.Require(t, "kea-dhcp4", "kea-dhcp6", "kea-ctrl-agent", "perfdhcp")
 	bindtest.Require(t, "named", "rndc", "dig")
+	keatest.Versions(t, testEveryPanelShowsRealData)
+}
+
+// testEveryPanelShowsRealData runs the scenario with Kea version v (the
+// lab, the HA pair); BIND is the same.
+func testEveryPanelShowsRealData(t *testing.T, v keatest.Version) {
 	began := time.Now()
 
-	kea := keatest.Start(t, keatest.Options{ControlAgent: true, Traffic: true, DHCP6: true})
-	ha := startHAPair(t)
+	kea := keatest.Start(t, keatest.Options{ControlAgent: true, Traffic: true, DHCP6: true, Kea: v})
+	ha := startHAPairKea(t, v)
 	dns := bindtest.Start(t, bindtest.Options{Secondary: true})
 	kea.Perfdhcp4(t, 10)
 	kea.Perfdhcp6(t, 10)

@@ -12,7 +12,13 @@ import (
 // both servers are in hot-standby) for the HA panels.
 func startHAPair(t *testing.T) *keatest.HAPair {
 	t.Helper()
-	return keatest.StartHA(t, keatest.HAOptions{Mode: "hot-standby"})
+	return startHAPairKea(t, keatest.Kea22)
+}
+
+// startHAPairKea is startHAPair on Kea version v.
+func startHAPairKea(t *testing.T, v keatest.Version) *keatest.HAPair {
+	t.Helper()
+	return keatest.StartHA(t, keatest.HAOptions{Mode: "hot-standby", Kea: v})
 }
 
 // haTargets is the pair in ddiscope's configuration, polled on their

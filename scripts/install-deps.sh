@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent kea-admin kea-common iproute2 make
 	bind9 bind9-utils bind9-dnsutils prometheus prometheus-alertmanager
-	postgresql postgresql-client chromium)
+	postgresql postgresql-client chromium
+	xz-utils) # unpacks the Kea 3.0.4 bundle (../shared/kea) the tests run beside Debian's Kea
 need=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")

@@ -99,9 +99,14 @@ func pushedValue(reqs []*colmetricpb.ExportMetricsServiceRequest, name string, a
 // OTLP turned on the SDK's way, by OTEL_* environment variables alone: the
 // receiver gets Kea's numbers, gzipped, under the resource it was told, as
 // /metrics serves them; SIGTERM makes a last push.
+//
+// It runs on Kea 2.2 and on Kea 3.0.4.
 func TestDaemonPushesOTLP(t *testing.T) {
-	keatest.Require(t, "kea-dhcp4", "kea-ctrl-agent", "perfdhcp")
-	lab := keatest.Start(t, keatest.Options{ControlAgent: true, Traffic: true})
+	keatest.Versions(t, testDaemonPushesOTLP)
+}
+
+func testDaemonPushesOTLP(t *testing.T, v keatest.Version) {
+	lab := keatest.Start(t, keatest.Options{ControlAgent: true, Traffic: true, Kea: v})
 	lab.Perfdhcp4(t, 10)
 	r := startHTTPReceiver(t)
 	for k, v := range map[string]string{

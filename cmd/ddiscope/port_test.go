@@ -48,13 +48,13 @@ func TestDefaultPortClashesWithNoNeighbour(t *testing.T) {
 }
 
 // TestDocsAndDeployUseTheDefaultPort keeps the README, the generated
-// Prometheus scrape configuration, the runbooks and the demo on the port the
+// Prometheus scrape configurations, the systemd unit and the runbooks on the port the
 // binary listens on.
 func TestDocsAndDeployUseTheDefaultPort(t *testing.T) {
 	_, port, _ := net.SplitHostPort(defaultListen)
 	old := regexp.MustCompile(`(^|[^0-9])9547([^0-9]|$)`)
 	root := filepath.Join("..", "..")
-	for _, f := range []string{"README.md", "Makefile", "deploy/prometheus/prometheus.yml", "docs/runbooks/DdiscopeDown.md", "internal/demo/demo_test.go"} {
+	for _, f := range []string{"README.md", "deploy/prometheus/prometheus.yml", "deploy/prometheus/scrape/static.yml", "deploy/systemd/ddiscope.service", "docs/runbooks/DdiscopeDown.md"} {
 		b, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			t.Fatal(err)

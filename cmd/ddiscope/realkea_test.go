@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,13 +17,27 @@ import (
 // TestDaemonServesRealKea runs the ddiscope binary against a real Kea (its
 // Control Agent and its kea-dhcp4 socket) after perfdhcp traffic, scrapes
 // /metrics like Prometheus, and exercises reload, /probe and readiness.
+// It runs on Kea 2.2 and on Kea 3.0.4.
 func TestDaemonServesRealKea(t *testing.T) {
-	keatest.Require(t, "kea-dhcp4", "kea-dhcp6", "kea-ctrl-agent", "perfdhcp")
-	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Traffic: true})
+	keatest.Versions(t, testDaemonServesRealKea)
+}
+
+func testDaemonServesRealKea(t *testing.T, v keatest.Version) {
+	// On 3.0 kea-dhcp4 also serves its own HTTPS control socket with basic
+	// auth: a third way in, configured with trust-anchor, user and password.
+	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Traffic: true, Kea: v,
+		HTTPTLS: v.AtLeast30(), HTTPAuth: v.AtLeast30()})
 	lab.Perfdhcp4(t, 10)
 
 	dir := t.TempDir()
-	conf := writeFile(t, dir, "ddiscope.yml", fmt.Sprintf(`# two ways into the same Kea
+	servers := []string{"lab-ca", "lab-socket"}
+	https := ""
+	if v.AtLeast30() {
+		servers = append(servers, "lab-https")
+		https = fmt.Sprintf("  - name: lab-https\n    url: %s\n    trust-anchor: %s\n    user: %s\n    password: %s\n",
+			lab.HTTP4URL, lab.TLS.CAFile, keatest.HTTPUser, lab.HTTPPassword)
+	}
+	conf := writeFile(t, dir, "ddiscope.yml", fmt.Sprintf(`# two (on 3.0 three) ways into the same Kea
 defaults:
   interval: 1s
   timeout: 1s
@@ -31,16 +46,19 @@ kea:
     url: %s
   - name: lab-socket
     url: unix://%s
-`, lab.CAURL, lab.Socket4))
+%s`, lab.CAURL, lab.Socket4, https))
 	p := start(t, "--config.file="+conf)
-	waitFor(t, 15*time.Second, "both targets up", func() bool {
+	waitFor(t, 15*time.Second, "every target up", func() bool {
 		m := p.metrics(t)
-		a, _ := value(m, "ddiscope_target_up", map[string]string{"server": "lab-ca"})
-		b, _ := value(m, "ddiscope_target_up", map[string]string{"server": "lab-socket"})
-		return a == 1 && b == 1
+		for _, server := range servers {
+			if up, _ := value(m, "ddiscope_target_up", map[string]string{"server": server}); up != 1 {
+				return false
+			}
+		}
+		return true
 	})
 	m := p.metrics(t)
-	for _, server := range []string{"lab-ca", "lab-socket"} {
+	for _, server := range servers {
 		for id := 1; id <= 4; id++ {
 			for stat, metric := range map[string]string{"assigned-addresses": "kea_dhcp4_subnet_addresses_assigned", "total-addresses": "kea_dhcp4_subnet_addresses"} {
 				want, ok := lab.Statistic(t, lab.Socket4, fmt.Sprintf("subnet[%d].%s", id, stat))
@@ -114,8 +132,11 @@ kea:
 // TestZeroConfigFindsLocalKea: with no target, ddiscope reads the Control
 // Agent's configuration file (comments and all) and polls it.
 func TestZeroConfigFindsLocalKea(t *testing.T) {
-	keatest.Require(t, "kea-dhcp4", "kea-ctrl-agent")
-	lab := keatest.Start(t, keatest.Options{ControlAgent: true})
+	keatest.Versions(t, testZeroConfigFindsLocalKea)
+}
+
+func testZeroConfigFindsLocalKea(t *testing.T, v keatest.Version) {
+	lab := keatest.Start(t, keatest.Options{ControlAgent: true, Kea: v})
 	u, err := url.Parse(lab.CAURL)
 	if err != nil {
 		t.Fatal(err)
@@ -141,14 +162,52 @@ func TestZeroConfigFindsLocalKea(t *testing.T) {
 	}
 }
 
+// TestZeroConfigFindsLocalKea30Daemons: a Kea 3.0 without a Control Agent,
+// configured as 3.0 wants (socket names without a directory, in
+// KEA_CONTROL_SOCKET_DIR): ddiscope finds each daemon's socket from
+// kea-dhcp4.conf and kea-dhcp6.conf and polls both.
+func TestZeroConfigFindsLocalKea30Daemons(t *testing.T) {
+	lab := keatest.Start(t, keatest.Options{Kea: keatest.Kea30, DHCP6: true})
+	dir := t.TempDir()
+	for _, f := range []struct{ file, top, socket string }{
+		{"kea-dhcp4.conf", "Dhcp4", lab.Socket4},
+		{"kea-dhcp6.conf", "Dhcp6", lab.Socket6},
+	} {
+		writeFile(t, dir, f.file, fmt.Sprintf(`// Kea 3.0: sockets live in KEA_CONTROL_SOCKET_DIR
+{ "%s": { "control-sockets": [ { "socket-type": "unix", "socket-name": "%s" } ] } }
+`, f.top, filepath.Base(f.socket)))
+	}
+	t.Setenv("KEA_CONTROL_SOCKET_DIR", lab.SocketDir) // as in Kea's own environment
+	p := start(t, "--kea.config-dir="+dir, "--bind.config-dir="+t.TempDir())
+	waitFor(t, 15*time.Second, "both discovered daemons up", func() bool {
+		m := p.metrics(t)
+		a, _ := value(m, "ddiscope_target_up", map[string]string{"server": "local-dhcp4"})
+		b, _ := value(m, "ddiscope_target_up", map[string]string{"server": "local-dhcp6"})
+		return a == 1 && b == 1
+	})
+	want, _ := lab.Statistic(t, lab.Socket4, "subnet[4].total-addresses")
+	if got, ok := value(p.metrics(t), "kea_dhcp4_subnet_addresses", map[string]string{"server": "local-dhcp4", "subnet_id": "4"}); !ok || got != float64(want) {
+		t.Errorf("kea_dhcp4_subnet_addresses subnet 4 = %v (found %v), Kea says %d", got, ok, want)
+	}
+	if !strings.Contains(p.stderr.String(), "unix://"+lab.Socket4) {
+		t.Errorf("the log does not name the socket found in %s: %s", lab.SocketDir, p.stderr)
+	}
+}
+
 // TestEveryDaemonStoppedBehindTheAgent: the Control Agent answers but
 // kea-dhcp4 and kea-dhcp6 are both down. The poll fails (no statistics from
 // anyone: ddiscope_target_up 0, reason result_error), yet kea_daemon_up
 // stays, at 0 for each daemon, which tells this case from an agent that is
 // gone.
+//
+// It runs on Kea 2.2 and on Kea 3.0.4 (whose Control Agent is deprecated but
+// still there).
 func TestEveryDaemonStoppedBehindTheAgent(t *testing.T) {
-	keatest.Require(t, "kea-dhcp4", "kea-dhcp6", "kea-ctrl-agent")
-	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true})
+	keatest.Versions(t, testEveryDaemonStoppedBehindTheAgent)
+}
+
+func testEveryDaemonStoppedBehindTheAgent(t *testing.T, v keatest.Version) {
+	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Kea: v})
 	conf := writeFile(t, t.TempDir(), "ddiscope.yml", fmt.Sprintf("defaults:\n  interval: 1s\n  timeout: 1s\nkea:\n  - name: lab-ca\n    url: %s\n", lab.CAURL))
 	p := start(t, "--config.file="+conf)
 	ca := map[string]string{"server": "lab-ca"}

@@ -104,7 +104,12 @@ func parseStatLeases(args json.RawMessage, v6 bool) (*statLeases, error) {
 	}
 	assigned, declined := "assigned-addresses", "declined-addresses"
 	if v6 {
+		// Kea 2.2 names the DHCPv6 declined column declined-nas; Kea 3.0
+		// (seen on 3.0.4) declined-addresses, as its statistic is named.
 		assigned, declined = "assigned-nas", "declined-nas"
+		if _, ok := col[declined]; !ok {
+			declined = "declined-addresses"
+		}
 	}
 	cell := func(row []json.RawMessage, name string) *float64 {
 		i, ok := col[name]

@@ -167,7 +167,7 @@ func TestRealKeaSampleCountOnALargeConfig(t *testing.T) {
 }
 
 // caPoller polls a Control Agent with credentials and, for https, its trust anchor.
-func caPoller(t *testing.T, cat *catalog.Catalog, lab *keatest.Lab, auth *keatest.BasicAuth, files *keatest.TLSFiles) *Poller {
+func caPoller(t *testing.T, cat *catalog.Catalog, lab *keatest.Lab, auth *keatest.BasicAuth, files *keatest.CATLSFiles) *Poller {
 	t.Helper()
 	opts := keactl.Options{Name: "lab", URL: lab.CAURL, Username: auth.User, Password: auth.Password}
 	if files != nil {

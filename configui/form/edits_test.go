@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func post(v url.Values) *http.Request {
+func postForm(v url.Values) *http.Request {
 	r, _ := http.NewRequest("POST", "/x", strings.NewReader(v.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return r
@@ -16,7 +16,7 @@ func post(v url.Values) *http.Request {
 func TestReadPoolsDamagedForms(t *testing.T) {
 	hash := strings.Repeat("a", 64)
 	good := url.Values{"step": {"preview"}, "base": {"kea1:" + hash}, "existing": {"1"}, "rows": {"2"}, "pool.0": {" 10.0.0.1-10.0.0.9 "}, "pool.1": {""}}
-	f, c, err := ReadPools(post(good), "dhcp4", 3)
+	f, c, err := ReadPools(postForm(good), "dhcp4", 3)
 	if err != nil || c.Base["kea1"] != hash || f.Existing != 1 || len(f.Rows) != 2 || f.Rows[0].Range != "10.0.0.1-10.0.0.9" {
 		t.Fatalf("good form: %+v %+v %v", f, c, err)
 	}
@@ -35,7 +35,7 @@ func TestReadPoolsDamagedForms(t *testing.T) {
 			v[k] = append([]string(nil), x...)
 		}
 		change(v)
-		if _, _, err := ReadPools(post(v), "dhcp4", 3); err == nil {
+		if _, _, err := ReadPools(postForm(v), "dhcp4", 3); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -43,7 +43,7 @@ func TestReadPoolsDamagedForms(t *testing.T) {
 
 func TestReadReservationDeleteNeedsOrig(t *testing.T) {
 	v := url.Values{"step": {"preview"}, "base": {"kea1:" + strings.Repeat("b", 64)}, "delete": {"1"}, "id_type": {"hw-address"}}
-	if _, _, _, err := ReadReservation(post(v), "dhcp4", 1); err == nil || !strings.Contains(err.Error(), "choose the reservation") {
+	if _, _, _, err := ReadReservation(postForm(v), "dhcp4", 1); err == nil || !strings.Contains(err.Error(), "choose the reservation") {
 		t.Fatalf("delete without a reservation: %v", err)
 	}
 }

@@ -185,8 +185,11 @@ type SubnetFilter struct {
 func ReadSubnetFilter(r *http.Request) (SubnetFilter, error) {
 	q := r.URL.Query()
 	f := SubnetFilter{Prefix: strings.TrimSpace(q.Get("prefix")), SharedNetwork: q.Get("shared_network"), AlertingOnly: q.Get("alerting") == "1", Page: 1}
-	if len(f.Prefix) > maxField || len(f.SharedNetwork) > maxField {
+	if len(f.Prefix) > maxField {
 		return f, fieldErr("prefix", "longer than %d characters", maxField)
+	}
+	if len(f.SharedNetwork) > maxField {
+		return f, fieldErr("shared_network", "longer than %d characters", maxField)
 	}
 	if v := q.Get("id"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 32)

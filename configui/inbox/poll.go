@@ -51,6 +51,8 @@ func (p *Poller) PollOnce(ctx context.Context) (stored int, resolved int64, err 
 	if err != nil {
 		return 0, 0, fmt.Errorf("alertmanager url: %w", err)
 	}
+	// Suppressed alerts are asked for too: they are still firing, and must
+	// not be marked resolved.
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u+"?active=true&silenced=true&inhibited=true&unprocessed=true", nil)
 	if err != nil {
 		return 0, 0, err
@@ -90,6 +92,14 @@ func (p *Poller) PollOnce(ctx context.Context) (stored int, resolved int64, err 
 	as := make([]Alert, 0, len(raw))
 	fps := make([]string, 0, len(raw))
 	for i, r := range raw {
+		if r.Status.State == "suppressed" && r.Fingerprint != "" {
+			// Silenced or inhibited: Alertmanager notifies nobody of it, so
+			// the inbox does not list it either (the critical alert that
+			// inhibits a warning is what the operator should see). It still
+			// fires, so a copy stored before it was suppressed stays firing.
+			fps = append(fps, r.Fingerprint)
+			continue
+		}
 		a := Alert{Fingerprint: r.Fingerprint, Status: "firing", Labels: r.Labels, Annotations: r.Annotations,
 			StartsAt: r.StartsAt, GeneratorURL: r.GeneratorURL, Source: "poll"}
 		if err := a.normalise(); err != nil {

@@ -67,3 +67,41 @@ func TestPollerReadsRealAlertmanager(t *testing.T) {
 		t.Fatal("no error from an absent alertmanager")
 	}
 }
+
+// An alert that Alertmanager inhibits (a warning under its critical) is not
+// notified, so the poll does not add it to the inbox either; it still fires,
+// so it is not resolved.
+func TestPollerLeavesOutInhibitedAlerts(t *testing.T) {
+	promtest.Require(t, promtest.Alertmanager)
+	am := promtest.StartAlertmanager(t, promtest.AlertmanagerOptions{Config: []byte(`route:
+  receiver: blackhole
+receivers:
+  - name: blackhole
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [server, subnet_id]
+`)})
+	at := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	body := `[{"labels":{"alertname":"KeaSubnetUtilizationCritical","severity":"critical","server":"kea1","daemon":"dhcp4","subnet_id":"1"},"startsAt":"` + at + `"},
+		{"labels":{"alertname":"KeaSubnetUtilizationHigh","severity":"warning","server":"kea1","daemon":"dhcp4","subnet_id":"1"},"startsAt":"` + at + `"}]`
+	resp, err := http.Post(am.URL+"/api/v2/alerts", "application/json", bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("posting to alertmanager: %s", resp.Status)
+	}
+	sink := &memSink{}
+	p := &Poller{URL: am.URL, Sink: sink, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	// Alertmanager marks the warning inhibited once it has processed both.
+	promtest.Eventually(t, 20*time.Second, "the critical stored, the inhibited warning left out but kept firing", func() bool {
+		sink.saved = nil
+		n, _, err := p.PollOnce(context.Background())
+		return err == nil && n == 1 && len(sink.firing) == 2
+	})
+	if got := sink.saved[0].Labels["alertname"]; got != "KeaSubnetUtilizationCritical" {
+		t.Fatalf("stored %s, want only the critical alert", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -398,7 +399,7 @@ func parseLeases(args json.RawMessage) ([]Lease, error) {
 		l := Lease{Type: r.Type, Address: r.IPAddress, PrefixLen: r.PrefixLen, HWAddress: r.HWAddress,
 			ClientID: r.ClientID, DUID: r.DUID, IAID: r.IAID, Hostname: r.Hostname, State: r.State,
 			StateName: stateName(r.State), CLTT: time.Unix(r.CLTT, 0).UTC(),
-			ValidLifetime: time.Duration(r.ValidLft) * time.Second, PreferredLifetime: time.Duration(r.PreferredLft) * time.Second,
+			ValidLifetime: seconds(float64(r.ValidLft)), PreferredLifetime: seconds(float64(r.PreferredLft)),
 			SubnetID: r.SubnetID}
 		if l.Type == "" {
 			l.Type = "V4"
@@ -407,6 +408,19 @@ func parseLeases(args json.RawMessage) ([]Lease, error) {
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// seconds turns Kea's seconds into a duration, clamped to what a duration
+// holds: a lifetime or age past 292 years (or below zero) in a reply must
+// not wrap into a negative one on the page.
+func seconds(v float64) time.Duration {
+	switch {
+	case !(v > 0): // also NaN
+		return 0
+	case v >= float64(math.MaxInt64/int64(time.Second)):
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(v * float64(time.Second))
 }
 
 // stateName names Kea's lease states (Kea ARM, lease_cmds: 0 default,

@@ -238,7 +238,7 @@ func applyHAStatus(rels []HARelationship, st *statusReply) {
 			r.CommunicationInterrupted, r.InTouch = rem.Interrupted, rem.InTouch
 			r.UnackedClients, r.UnackedClientsLeft, r.ConnectingClients = rem.Unacked, rem.UnackedLeft, rem.Connecting
 			if rem.Age != nil {
-				age := time.Duration(*rem.Age * float64(time.Second))
+				age := seconds(*rem.Age)
 				r.Age = &age
 			}
 		}

@@ -17,9 +17,14 @@ import (
 // pushes the store over gRPC and HTTP to receivers on loopback: every pushed
 // data point equals the /metrics value of the same snapshot, with its type
 // (monotonic Sum for counters, Gauge for gauges), unit and labels.
+//
+// It runs on Kea 2.2 and on Kea 3.0.4.
 func TestRealKeaPush(t *testing.T) {
-	keatest.Require(t, "kea-dhcp4", "kea-dhcp6", "kea-ctrl-agent", "perfdhcp")
-	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Traffic: true})
+	keatest.Versions(t, testRealKeaPush)
+}
+
+func testRealKeaPush(t *testing.T, v keatest.Version) {
+	lab := keatest.Start(t, keatest.Options{DHCP6: true, ControlAgent: true, Traffic: true, Kea: v})
 	if lab.Perfdhcp4(t, 20).Completed() == 0 {
 		t.Fatalf("perfdhcp -4 completed no exchange:\n%s", lab.Log("kea-dhcp4"))
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -47,13 +48,20 @@ func (p *process) start() error {
 		Setpgid:   true,            // keep terminal signals away; we stop it ourselves
 		Pdeathsig: syscall.SIGKILL, // and if the test binary dies, named dies too
 	}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("start named: %w", err)
-	}
+	// Pdeathsig fires when the forking *thread* ends, not the process
+	// (go.dev/issue/27505), and a test process ends threads (any goroutine
+	// that exits locked, as keatest's namespace clients do): fork from a
+	// thread locked to the reaper goroutine, which lives until named is reaped.
+	started := make(chan error, 1)
 	done := make(chan struct{})
-	p.cmd, p.done, p.err = cmd, done, nil
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		err := cmd.Wait()
 		out.Close()
 		p.mu.Lock()
@@ -61,6 +69,11 @@ func (p *process) start() error {
 		p.mu.Unlock()
 		close(done)
 	}()
+	if err := <-started; err != nil {
+		out.Close()
+		return fmt.Errorf("start named: %w", err)
+	}
+	p.cmd, p.done, p.err = cmd, done, nil
 	return nil
 }
 

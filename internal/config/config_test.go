@@ -159,6 +159,24 @@ func TestDiscoverDaemonSockets(t *testing.T) {
 	}
 }
 
+// Kea 3.0 configs name sockets without a directory: they live in
+// KEA_CONTROL_SOCKET_DIR (default /run/kea); an HTTP socket with a
+// certificate serves TLS.
+func TestDiscoverKea30SocketNames(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "kea-dhcp4.conf"), []byte(`{ "Dhcp4": { "control-sockets": [ { "socket-type": "unix", "socket-name": "kea4-ctrl-socket" } ] } }`), 0o644)
+	os.WriteFile(filepath.Join(dir, "kea-dhcp6.conf"), []byte(`{ "Dhcp6": { "control-sockets": [ { "socket-type": "http", "socket-address": "127.0.0.1", "socket-port": 8006, "cert-file": "/etc/kea/kea.pem" } ] } }`), 0o644)
+	t.Setenv("KEA_CONTROL_SOCKET_DIR", "")
+	ts, _, err := Discover(dir)
+	if err != nil || len(ts) != 2 || ts[0].URL != "unix:///run/kea/kea4-ctrl-socket" || ts[1].URL != "https://127.0.0.1:8006/" {
+		t.Fatalf("%+v %v", ts, err)
+	}
+	t.Setenv("KEA_CONTROL_SOCKET_DIR", "/srv/kea/sockets")
+	if ts, _, err := Discover(dir); err != nil || ts[0].URL != "unix:///srv/kea/sockets/kea4-ctrl-socket" {
+		t.Fatalf("with KEA_CONTROL_SOCKET_DIR: %+v %v", ts, err)
+	}
+}
+
 func TestDiscoverNothing(t *testing.T) {
 	_, _, err := Discover(t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "--kea.target") {

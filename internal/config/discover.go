@@ -64,9 +64,13 @@ func Discover(dir string) (targets []Kea, found []string, err error) {
 		for _, s := range socks {
 			switch {
 			case (s.Type == "unix" || s.Type == "") && s.Name != "" && pick == "":
-				pick = "unix://" + s.Name
+				pick = "unix://" + socketPath(s.Name)
 			case (s.Type == "http" || s.Type == "https") && s.Port > 0 && pick == "":
-				pick = s.Type + "://" + net.JoinHostPort(loopbackFor(s.Host), strconv.Itoa(s.Port)) + "/"
+				scheme := s.Type
+				if s.CertFile != "" {
+					scheme = "https" // Kea 3.0 serves TLS on socket-type http when given a certificate
+				}
+				pick = scheme + "://" + net.JoinHostPort(loopbackFor(s.Host), strconv.Itoa(s.Port)) + "/"
 			}
 		}
 		if pick != "" {
@@ -80,11 +84,31 @@ func Discover(dir string) (targets []Kea, found []string, err error) {
 	return targets, found, nil
 }
 
+// DefaultKeaSocketDir is where Kea 3.0 keeps UNIX control sockets when
+// KEA_CONTROL_SOCKET_DIR is not set (Debian's and ISC's packages).
+const DefaultKeaSocketDir = "/run/kea"
+
+// socketPath resolves a socket-name: Kea 3.0 takes a bare name (the form its
+// own example configs use) relative to its control socket directory, which
+// ddiscope reads from the same KEA_CONTROL_SOCKET_DIR variable Kea does.
+func socketPath(name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	dir := os.Getenv("KEA_CONTROL_SOCKET_DIR")
+	if dir == "" {
+		dir = DefaultKeaSocketDir
+	}
+	return filepath.Join(dir, name)
+}
+
 type controlSocket struct {
 	Type string `json:"socket-type"`
 	Name string `json:"socket-name"`
 	Host string `json:"socket-address"`
 	Port int    `json:"socket-port"`
+	// CertFile is set on a Kea 3.0 HTTP socket that serves TLS.
+	CertFile string `json:"cert-file"`
 }
 
 // loopbackFor turns a wildcard listen address into one to connect to.

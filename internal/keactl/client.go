@@ -349,13 +349,8 @@ type Response struct {
 func (c *Client) Call(ctx context.Context, command, service string, args any) (Response, error) {
 	var resp Response
 	err := c.Stream(ctx, command, service, args, func(r io.Reader) error {
-		// Decode exactly one JSON value: a daemon may keep the socket open.
-		var raw json.RawMessage
-		if err := json.NewDecoder(r).Decode(&raw); err != nil {
-			return fmt.Errorf("decoding the reply: %w", err)
-		}
 		var err error
-		resp, err = decodeReply(raw)
+		resp, err = readReply(r)
 		return err
 	})
 	if err != nil {
@@ -371,36 +366,8 @@ func (c *Client) Call(ctx context.Context, command, service string, args any) (R
 // pointer) while reading it, without holding the reply: config-get at 10,000
 // subnets is 4.8 MB. Results are checked as in Call.
 func (c *Client) CallInto(ctx context.Context, command, service string, args any, into any) (int, error) {
-	env := struct {
-		Result    int    `json:"result"`
-		Text      string `json:"text"`
-		Arguments any    `json:"arguments"`
-	}{Result: -1, Arguments: into}
-	err := c.Stream(ctx, command, service, args, func(r io.Reader) error {
-		dec := json.NewDecoder(r)
-		tok, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("decoding the reply: %w", err)
-		}
-		switch tok {
-		case json.Delim('['):
-			if !dec.More() {
-				return errors.New("empty reply array")
-			}
-			if err := dec.Decode(&env); err != nil {
-				return fmt.Errorf("decoding the reply: %w", err)
-			}
-			if dec.More() {
-				return errors.New("reply has more than one element, expected one per service (1)")
-			}
-			return nil
-		case json.Delim('{'):
-			// Re-read as an object: the decoder has consumed '{'.
-			return decodeObjectRest(dec, &env.Result, &env.Text, into)
-		default:
-			return fmt.Errorf("reply starts with %v, not an object or array", tok)
-		}
-	})
+	env := envelope{Result: -1, Arguments: into}
+	err := c.Stream(ctx, command, service, args, func(r io.Reader) error { return readInto(r, &env) })
 	if err != nil {
 		return 0, err
 	}
@@ -411,6 +378,51 @@ func (c *Client) CallInto(ctx context.Context, command, service string, args any
 		return env.Result, &Error{Target: c.name, Command: command, Service: service, Reason: r, Result: env.Result, Text: env.Text}
 	}
 	return env.Result, nil
+}
+
+// readReply decodes exactly one JSON value, the reply of Call: a daemon may
+// keep the socket open after it.
+func readReply(r io.Reader) (Response, error) {
+	var raw json.RawMessage
+	if err := json.NewDecoder(r).Decode(&raw); err != nil {
+		return Response{}, fmt.Errorf("decoding the reply: %w", err)
+	}
+	return decodeReply(raw)
+}
+
+// envelope is CallInto's reply; Arguments points at the caller's value.
+type envelope struct {
+	Result    int    `json:"result"`
+	Text      string `json:"text"`
+	Arguments any    `json:"arguments"`
+}
+
+// readInto decodes a reply (an array of one, or an object) into env while
+// reading it.
+func readInto(r io.Reader, env *envelope) error {
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("decoding the reply: %w", err)
+	}
+	switch tok {
+	case json.Delim('['):
+		if !dec.More() {
+			return errors.New("empty reply array")
+		}
+		if err := dec.Decode(env); err != nil {
+			return fmt.Errorf("decoding the reply: %w", err)
+		}
+		if dec.More() {
+			return errors.New("reply has more than one element, expected one per service (1)")
+		}
+		return nil
+	case json.Delim('{'):
+		// Re-read as an object: the decoder has consumed '{'.
+		return decodeObjectRest(dec, &env.Result, &env.Text, env.Arguments)
+	default:
+		return fmt.Errorf("reply starts with %v, not an object or array", tok)
+	}
 }
 
 // decodeObjectRest reads the members of an object whose '{' was consumed.
@@ -436,8 +448,11 @@ func decodeObjectRest(dec *json.Decoder, result *int, text *string, into any) er
 			return fmt.Errorf("decoding the reply's %q: %w", key, err)
 		}
 	}
-	_, err := dec.Token() // '}'
-	return err
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		// A reply cut after its last member: say so, not a bare EOF.
+		return fmt.Errorf("decoding the reply: object not closed (%v)", err)
+	}
+	return nil
 }
 
 func decodeReply(b []byte) (Response, error) {

@@ -99,6 +99,43 @@ func TestRealControlAgentTLSAndBasicAuth(t *testing.T) {
 	}
 }
 
+// TestRealKea30DaemonTLSAndBasicAuth does the same against Kea 3.0.4's own
+// HTTPS control socket on kea-dhcp4, without a Control Agent: commands carry
+// no service and the reply is still an array of one answer.
+func TestRealKea30DaemonTLSAndBasicAuth(t *testing.T) {
+	lab := keatest.Start(t, keatest.Options{Kea: keatest.Kea30, HTTPAuth: true, HTTPClientCert: true})
+	good := Options{Name: "t1", URL: lab.HTTP4URL, CAFile: lab.TLS.CAFile, CertFile: lab.TLS.ClientCert, KeyFile: lab.TLS.ClientKey,
+		Username: keatest.HTTPUser, Password: lab.HTTPPassword}
+	call := func(o Options) (Response, error) {
+		c, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.Call(context.Background(), "config-hash-get", "", nil)
+	}
+	if r, err := call(good); err != nil || r.Result != 0 {
+		t.Fatalf("TLS, client certificate and basic auth: %+v %v", r, err)
+	}
+	wrongPass := good
+	wrongPass.Password = "nope"
+	_, err := call(wrongPass)
+	wantReason(t, err, ReasonUnauthorized)
+	noAuth := good
+	noAuth.Username, noAuth.Password = "", ""
+	_, err = call(noAuth)
+	wantReason(t, err, ReasonUnauthorized)
+	noClientCert := good
+	noClientCert.CertFile, noClientCert.KeyFile = "", ""
+	if _, err := call(noClientCert); err == nil {
+		t.Fatal("Kea requires a client certificate, yet a call without one succeeded")
+	}
+	noTrust := good
+	noTrust.CAFile = ""
+	_, err = call(noTrust)
+	wantReason(t, err, ReasonConnect)
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -22,15 +22,15 @@ type BasicAuth struct {
 	User, Password string
 }
 
-// TLSFiles are the Control Agent's PEM files: its certificate and key, and
+// CATLSFiles are the Control Agent's PEM files: its certificate and key, and
 // the trust anchor that verifies it (for a self-signed certificate, the
 // certificate itself).
-type TLSFiles struct {
+type CATLSFiles struct {
 	CertFile, KeyFile, TrustAnchor string
 }
 
 // clientConfig trusts the agent's certificate through the trust anchor.
-func (f *TLSFiles) clientConfig() (*tls.Config, error) {
+func (f *CATLSFiles) clientConfig() (*tls.Config, error) {
 	pem, err := os.ReadFile(f.TrustAnchor)
 	if err != nil {
 		return nil, fmt.Errorf("trust anchor: %w", err)
@@ -44,7 +44,7 @@ func (f *TLSFiles) clientConfig() (*tls.Config, error) {
 
 // SelfSignedTLS writes a throwaway self-signed certificate for 127.0.0.1
 // (valid one hour) and its key into a temporary directory.
-func SelfSignedTLS(t testing.TB) *TLSFiles {
+func SelfSignedTLS(t testing.TB) *CATLSFiles {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -71,7 +71,7 @@ func SelfSignedTLS(t testing.TB) *TLSFiles {
 		t.Fatalf("keatest: TLS key: %v", err)
 	}
 	dir := t.TempDir()
-	f := &TLSFiles{CertFile: filepath.Join(dir, "cert.pem"), KeyFile: filepath.Join(dir, "key.pem")}
+	f := &CATLSFiles{CertFile: filepath.Join(dir, "cert.pem"), KeyFile: filepath.Join(dir, "key.pem")}
 	f.TrustAnchor = f.CertFile
 	if err := os.WriteFile(f.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		t.Fatalf("keatest: %v", err)
@@ -85,7 +85,7 @@ func SelfSignedTLS(t testing.TB) *TLSFiles {
 // ReconfigureCA restarts the lab's Control Agent with other credentials and
 // TLS (nil: none), as an operator fixing its configuration would, and waits
 // until it answers. CAURL changes (the port, and the scheme with TLS).
-func (l *Lab) ReconfigureCA(t testing.TB, auth *BasicAuth, files *TLSFiles) {
+func (l *Lab) ReconfigureCA(t testing.TB, auth *BasicAuth, files *CATLSFiles) {
 	t.Helper()
 	if l.ca == nil {
 		t.Fatalf("keatest: lab has no control agent (Options.ControlAgent)")

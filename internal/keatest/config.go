@@ -208,7 +208,6 @@ func (l *Lab) dhcp4Config(hooks []string) (string, error) {
 	}
 	m := map[string]any{
 		"interfaces-config": map[string]any{"interfaces": l.interfaces(), "re-detect": false},
-		"control-socket":    map[string]any{"socket-type": "unix", "socket-name": l.Socket4},
 		"lease-database": map[string]any{
 			"type": "memfile", "persist": true, "name": l.Leases4,
 			"lfc-interval": 0, // no kea-lfc child processes
@@ -225,6 +224,7 @@ func (l *Lab) dhcp4Config(hooks []string) (string, error) {
 		"subnet4":         s4,
 		"loggers":         l.loggers("kea-dhcp4"),
 	}
+	l.controlSockets(m, l.Socket4, l.httpPort4)
 	if err := mergeExtra("Extra4", m, l.opts.Extra4); err != nil {
 		return "", err
 	}
@@ -242,8 +242,6 @@ func (l *Lab) dhcp6Config(hooks []string) (string, error) {
 	}
 	m := map[string]any{
 		"interfaces-config": map[string]any{"interfaces": l.interfaces(), "re-detect": false},
-		"control-socket":    map[string]any{"socket-type": "unix", "socket-name": l.Socket6},
-		"data-directory":    l.Dir, // server DUID file; the default /var/lib/kea may not exist
 		"lease-database": map[string]any{
 			"type": "memfile", "persist": true, "name": l.Leases6, "lfc-interval": 0,
 		},
@@ -257,6 +255,12 @@ func (l *Lab) dhcp6Config(hooks []string) (string, error) {
 		},
 		"subnet6": s6,
 		"loggers": l.loggers("kea-dhcp6"),
+	}
+	l.controlSockets(m, l.Socket6, l.httpPort6)
+	if !l.Kea.AtLeast30() {
+		// The server DUID file; the default /var/lib/kea may not exist. Kea
+		// 3.0 takes it from KEA_DHCP_DATA_DIR instead.
+		m["data-directory"] = l.Dir
 	}
 	if err := mergeExtra("Extra6", m, l.opts.Extra6); err != nil {
 		return "", err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,7 +15,8 @@ import (
 
 // daemon is one Kea process (kea-dhcp4, kea-dhcp6 or kea-ctrl-agent).
 // It is started with exec.Cmd and reaped by a goroutine blocked in Wait, so it
-// never lingers as a zombie and its pid cannot be reused while we hold it.
+// never lingers as a zombie and its pid cannot be reused while we hold it;
+// that goroutine's locked thread forks it (see start).
 type daemon struct {
 	name    string // binary name, also the Kea logger name
 	bin     string
@@ -25,6 +27,7 @@ type daemon struct {
 	netns   string // run via `ip netns exec` when set
 	ipBin   string
 	pidDir  string
+	env     []string // set on top of the test's environment
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -33,10 +36,17 @@ type daemon struct {
 }
 
 func (l *Lab) newDaemon(name, cfgPath, socket string) *daemon {
-	bin, _ := findBinary(name) // presence checked by Require
+	dataDir := l.Dir
+	switch name {
+	case "kea-dhcp4":
+		dataDir = filepath.Dir(l.Leases4) // Kea 3.0 opens lease files only in its data directory
+	case "kea-dhcp6":
+		dataDir = filepath.Dir(l.Leases6)
+	}
 	d := &daemon{
 		name:    name,
-		bin:     bin,
+		bin:     l.binary(name),
+		env:     l.daemonEnv(dataDir),
 		cfgPath: cfgPath,
 		logPath: filepath.Join(l.Dir, name+".log"),
 		outPath: filepath.Join(l.Dir, name+".out"),
@@ -83,23 +93,30 @@ func (d *daemon) start() error {
 		cmd = exec.Command(d.bin, "-c", d.cfgPath)
 	}
 	cmd.Dir = d.pidDir
-	cmd.Env = append(os.Environ(),
-		"KEA_PIDFILE_DIR="+d.pidDir,
-		"KEA_LOCKFILE_DIR=none",
-	)
+	cmd.Env = withEnv(os.Environ(), d.env)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   true,            // keep terminal signals away; we stop it ourselves
 		Pdeathsig: syscall.SIGKILL, // and if the test binary dies, the daemon dies too
 	}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("start %s: %w", d.name, err)
-	}
+	// The kernel sends Pdeathsig when the *thread* that forked the child
+	// ends, not the process (go.dev/issue/27505), and threads of a test
+	// process do end: every goroutine that joins a namespace (inClientNS)
+	// ends with its locked thread. A daemon forked from such a thread was
+	// SIGKILLed as soon as a DHCP client finished on it. So the daemon is
+	// forked from a thread locked to its reaper goroutine, which lives until
+	// the daemon has been reaped.
+	started := make(chan error, 1)
 	done := make(chan struct{})
-	d.cmd, d.done, d.waitErr = cmd, done, nil
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		err := cmd.Wait()
 		out.Close()
 		d.mu.Lock()
@@ -107,6 +124,11 @@ func (d *daemon) start() error {
 		d.mu.Unlock()
 		close(done)
 	}()
+	if err := <-started; err != nil {
+		out.Close()
+		return fmt.Errorf("start %s: %w", d.name, err)
+	}
+	d.cmd, d.done, d.waitErr = cmd, done, nil
 	return nil
 }
 
@@ -253,7 +275,7 @@ func (l *Lab) startSocketDaemon(d *daemon) error {
 	var lastErr error
 	for time.Now().Before(deadline) {
 		if !d.alive() {
-			return fmt.Errorf("%s exited during start-up (%v); config %s", d.name, d.exitErr(), d.cfgPath)
+			return fmt.Errorf("%s exited during start-up (%v); config %s%s", d.name, d.exitErr(), d.cfgPath, firstError(d.logs()))
 		}
 		reply, err := socketCommand(d.socket, "version-get", nil, 2*time.Second)
 		if err == nil {
@@ -271,4 +293,15 @@ func (l *Lab) startSocketDaemon(d *daemon) error {
 	}
 	_ = d.kill(5 * time.Second)
 	return fmt.Errorf("%s did not answer on %s within %s: %v", d.name, d.socket, timeout, lastErr)
+}
+
+// firstError is the first ERROR line of a daemon's log, for start-up
+// failure messages ("" when there is none).
+func firstError(log string) string {
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, " ERROR ") || strings.HasPrefix(line, "Error encountered") {
+			return ": " + strings.TrimSpace(line)
+		}
+	}
+	return ""
 }

@@ -51,6 +51,11 @@ type HAOptions struct {
 	ControlAgent bool
 	// Debug sets the daemons' log severity to DEBUG.
 	Debug bool
+	// Kea selects the version (Kea22 or Kea30), as Options.Kea.
+	Kea Version
+	// HTTP, HTTPTLS and HTTPAuth give each server its own HTTP control
+	// socket, as in Options (Kea30 only): Servers[i].HTTP4URL.
+	HTTP, HTTPTLS, HTTPAuth bool
 }
 
 // HAPair is a running HA pair. Servers[i] is a Lab with one kea-dhcp4
@@ -103,15 +108,21 @@ func haPools(mode, first, second string) string {
 // CI=true) like Start when Kea, perfdhcp, the HA hook or root are missing.
 func StartHA(t testing.TB, opts HAOptions) *HAPair {
 	t.Helper()
+	bundle := ""
+	if opts.Kea.AtLeast30() {
+		if bundle = Bundle(t); bundle == "" {
+			return nil
+		}
+	}
 	bins := []string{"kea-dhcp4", "ip", "perfdhcp"}
 	if opts.ControlAgent {
 		bins = append(bins, "kea-ctrl-agent")
 	}
-	Require(t, bins...)
+	requireVersion(t, opts.Kea, bundle, bins...)
 	requireRoot(t)
-	hooks, err := resolveHooks([]string{"libdhcp_lease_cmds.so", "libdhcp_stat_cmds.so", "libdhcp_ha.so"})
+	hooks, err := resolveHooksFor(opts.Kea, bundle, []string{"libdhcp_lease_cmds.so", "libdhcp_stat_cmds.so", "libdhcp_ha.so"})
 	if err != nil {
-		skipOrFail(t, "%v (Debian package kea-common)", err)
+		skipOrFail(t, "%v", err)
 		return nil
 	}
 	if opts.Mode == "" {
@@ -125,13 +136,20 @@ func StartHA(t testing.TB, opts HAOptions) *HAPair {
 	}
 	ipBin, _ := findBinary("ip")
 	perfBin, _ := findBinary("perfdhcp")
+	if bundle != "" {
+		perfBin, _ = bundleBinary(bundle, "perfdhcp")
+	}
 	h := &HAPair{Names: [2]string{"server1", "server2"}, Mode: opts.Mode, ipBin: ipBin,
 		URLs:           [2]string{fmt.Sprintf("http://%s:%d/", HAAddr1, HAPort), fmt.Sprintf("http://%s:%d/", HAAddr2, HAPort)},
 		HeartbeatDelay: opts.HeartbeatDelay, MaxResponseDelay: opts.MaxResponseDelay}
 	for i := range h.Servers {
-		h.Servers[i] = &Lab{Dir: labDir(t), ipBin: ipBin, perfBin: perfBin,
-			opts: Options{Traffic: true, ControlAgent: opts.ControlAgent, Debug: opts.Debug,
+		h.Servers[i] = &Lab{Dir: labDir(t), ipBin: ipBin, perfBin: perfBin, Kea: opts.Kea, bundle: bundle,
+			opts: Options{Traffic: true, ControlAgent: opts.ControlAgent, Debug: opts.Debug, Kea: opts.Kea,
+				HTTP: opts.HTTP, HTTPTLS: opts.HTTPTLS, HTTPAuth: opts.HTTPAuth,
 				Subnet4: opts.Subnet4[i], SharedNetworks4: opts.SharedNetworks4[i]}}
+		if err := h.Servers[i].setupDirs(); err != nil {
+			t.Fatalf("keatest: %v", err)
+		}
 		if h.Servers[i].opts.Subnet4 == "" {
 			h.Servers[i].opts.Subnet4 = DefaultHASubnet4(opts.Mode)
 		}
@@ -144,7 +162,10 @@ func StartHA(t testing.TB, opts HAOptions) *HAPair {
 		t.Fatalf("keatest: HA network namespaces: %v", err)
 	}
 	for i, l := range h.Servers {
-		l.Socket4 = filepath.Join(l.Dir, "kea4.sock")
+		if err := l.setupHTTP(); err != nil {
+			t.Fatalf("keatest: %v", err)
+		}
+		l.Socket4 = l.socketPath("kea4.sock")
 		l.Leases4 = filepath.Join(l.Dir, "kea-leases4.csv")
 		extra, err := h.extra4(i, opts, hooks)
 		if err != nil {
@@ -363,6 +384,7 @@ func (h *HAPair) teardown(t testing.TB) {
 				t.Errorf("keatest: cleanup: %v", err)
 			}
 		}
+		l.closeForwarders()
 	}
 	for _, ns := range []string{h.ClientNS, h.Servers[0].ServerNS, h.Servers[1].ServerNS} {
 		if ns == "" {

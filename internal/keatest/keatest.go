@@ -1,4 +1,7 @@
-// Package keatest starts real ISC Kea daemons (Debian 12: Kea 2.2.0) for tests.
+// Package keatest starts real ISC Kea daemons for tests: Debian 12's Kea
+// 2.2.0, or ISC's Kea 3.0.4 from the bundle in shared/kea (Options.Kea,
+// kea3.go), with its own HTTP(S) control sockets (kea3http.go).
+// keatest.Versions runs a scenario on each.
 //
 // A test calls Start (or Populated) and gets a Lab: kea-dhcp4, optionally
 // kea-dhcp6 and kea-ctrl-agent, each with its own config, UNIX control socket,
@@ -27,8 +30,9 @@
 //	}
 //
 // or, for the standard data set in one call, lab := keatest.Populated(t).
-// Tests skip when Kea is not installed (or, for Traffic, when not root),
-// and fail instead when the environment has CI=true.
+// Tests skip when Kea is not installed or the 3.0.4 bundle is missing (or,
+// for Traffic, when not root), and fail instead when the environment has
+// CI=true.
 package keatest
 
 import (
@@ -91,7 +95,7 @@ type Options struct {
 	// with this one client; CATLS makes it serve HTTPS (CAURL is then
 	// https://...). The lab's own CA commands send both. See ReconfigureCA.
 	CAAuth *BasicAuth
-	CATLS  *TLSFiles
+	CATLS  *CATLSFiles
 	// Traffic puts the DHCP servers in a network namespace with a veth to a
 	// client namespace so perfdhcp can get leases. Needs root.
 	Traffic bool
@@ -115,6 +119,21 @@ type Options struct {
 	// StartTimeout bounds each daemon's start; default 20 s. Kea needs
 	// about 17 s to load a million leases.
 	StartTimeout time.Duration
+
+	// Kea selects the version: Kea22 (Debian's packages, the zero value) or
+	// Kea30 (the 3.0.4 bundle; see Bundle). On Kea30 the lab writes configs
+	// 3.0 accepts: hooks by bare name, UNIX sockets in Lab.SocketDir (mode
+	// 0750), lease files and logs in the directories its environment names.
+	Kea Version
+	// HTTP gives each DHCP daemon its own HTTP control socket on 127.0.0.1
+	// (Kea 3.0's control-sockets with socket-type http) beside its UNIX
+	// socket: Lab.HTTP4URL, Lab.HTTP6URL. HTTPTLS serves it over TLS with a
+	// throwaway CA (Lab.TLS); HTTPAuth adds basic auth (HTTPUser,
+	// Lab.HTTPPassword). Either implies HTTP. Kea30 only.
+	HTTP, HTTPTLS, HTTPAuth bool
+	// HTTPClientCert makes the TLS listener require a client certificate
+	// signed by the lab's CA (Kea's cert-required); implies HTTPTLS.
+	HTTPClientCert bool
 }
 
 // Lab is a running set of Kea daemons. All fields are read-only for callers.
@@ -129,6 +148,18 @@ type Lab struct {
 
 	Leases4 string // kea-dhcp4 memfile lease file
 	Leases6 string // kea-dhcp6 memfile lease file ("" without DHCP6)
+
+	Kea       Version // the version this lab runs
+	SocketDir string  // Kea 3.0: KEA_CONTROL_SOCKET_DIR, holding Socket4/6 ("" on 2.2)
+	// HTTP4URL and HTTP6URL reach the daemons' HTTP control sockets from the
+	// test's namespace (Options.HTTP); https:// with Options.HTTPTLS.
+	HTTP4URL, HTTP6URL string
+	TLS                *TLSFiles // Options.HTTPTLS: the CA and certificates
+	HTTPPassword       string    // Options.HTTPAuth: HTTPUser's password
+
+	bundle               string // Kea 3.0: the extracted bundle's root
+	httpPort4, httpPort6 int    // the daemons' HTTP ports (in their namespace)
+	fwd4, fwd6           *forwarder
 
 	opts    Options
 	ipBin   string
@@ -236,6 +267,12 @@ func requireRoot(t testing.TB) {
 // (fail under CI=true), see Require.
 func Start(t testing.TB, opts Options) *Lab {
 	t.Helper()
+	bundle := ""
+	if opts.Kea.AtLeast30() {
+		if bundle = Bundle(t); bundle == "" {
+			return nil
+		}
+	}
 	bins := []string{"kea-dhcp4"}
 	if opts.DHCP6 {
 		bins = append(bins, "kea-dhcp6")
@@ -246,27 +283,30 @@ func Start(t testing.TB, opts Options) *Lab {
 	if opts.Traffic {
 		bins = append(bins, "ip", "perfdhcp")
 	}
-	Require(t, bins...)
+	requireVersion(t, opts.Kea, bundle, bins...)
 	if opts.Traffic {
 		requireRoot(t)
 	}
 	if opts.Hooks == nil {
 		opts.Hooks = []string{"libdhcp_lease_cmds.so", "libdhcp_stat_cmds.so"}
 	}
-	hooks, err := resolveHooks(opts.Hooks)
+	hooks, err := resolveHooksFor(opts.Kea, bundle, opts.Hooks)
 	if err != nil {
-		skipOrFail(t, "%v (Debian package kea-common)", err)
+		skipOrFail(t, "%v", err)
 		return nil
 	}
 
-	l := &Lab{opts: opts, Dir: labDir(t)}
-	l.Socket4 = filepath.Join(l.Dir, "kea4.sock")
+	l := &Lab{opts: opts, Dir: labDir(t), Kea: opts.Kea, bundle: bundle}
+	if err := l.setupDirs(); err != nil {
+		t.Fatalf("keatest: %v", err)
+	}
+	l.Socket4 = l.socketPath("kea4.sock")
 	l.Leases4 = filepath.Join(l.Dir, "kea-leases4.csv")
 	if opts.Leases4File != "" {
 		l.Leases4 = opts.Leases4File
 	}
 	if opts.DHCP6 {
-		l.Socket6 = filepath.Join(l.Dir, "kea6.sock")
+		l.Socket6 = l.socketPath("kea6.sock")
 		l.Leases6 = filepath.Join(l.Dir, "kea-leases6.csv")
 	}
 
@@ -276,10 +316,13 @@ func Start(t testing.TB, opts Options) *Lab {
 
 	if opts.Traffic {
 		l.ipBin, _ = findBinary("ip")
-		l.perfBin, _ = findBinary("perfdhcp")
+		l.perfBin = l.binary("perfdhcp")
 		if err := l.setupNetns(t); err != nil {
 			t.Fatalf("keatest: network namespaces: %v", err)
 		}
+	}
+	if err := l.setupHTTP(); err != nil {
+		t.Fatalf("keatest: %v", err)
 	}
 
 	cfg4, err := l.dhcp4Config(hooks)
@@ -314,7 +357,7 @@ func Start(t testing.TB, opts Options) *Lab {
 // (sun_path is 108 bytes including the NUL).
 func labDir(t testing.TB) string {
 	dir := t.TempDir()
-	if len(filepath.Join(dir, "kea6.sock.lock")) < 100 {
+	if len(filepath.Join(dir, "sock", "kea6.sock.lock")) < 100 {
 		return dir
 	}
 	dir, err := os.MkdirTemp("", "kt")
@@ -339,6 +382,7 @@ func (l *Lab) teardown(t testing.TB) {
 			t.Errorf("keatest: cleanup: %v", err)
 		}
 	}
+	l.closeForwarders()
 	if l.ServerNS != "" || l.ClientNS != "" {
 		for _, ns := range []string{l.ClientNS, l.ServerNS} {
 			if ns == "" {

@@ -412,7 +412,17 @@ func parsePerf(out string) (stats map[string]PerfStats, offered map[string]bool,
 // It skips (fails under CI=true) like Start when Kea, perfdhcp or root are missing.
 func Populated(t testing.TB) *Lab {
 	t.Helper()
-	l := Start(t, Options{Traffic: true, DHCP6: true, ControlAgent: true})
+	return PopulatedKea(t, Kea22)
+}
+
+// PopulatedKea is Populated on Kea version v. On Kea 3.0 the daemons also
+// have their HTTP control sockets (Lab.HTTP4URL, Lab.HTTP6URL).
+func PopulatedKea(t testing.TB, v Version) *Lab {
+	t.Helper()
+	l := Start(t, Options{Traffic: true, DHCP6: true, ControlAgent: true, Kea: v, HTTP: v.AtLeast30()})
+	if l == nil {
+		return nil
+	}
 	want := []struct {
 		run  func() *PerfResult
 		n    int

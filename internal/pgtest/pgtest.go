@@ -201,6 +201,42 @@ func (s *Server) Stop(t testing.TB) {
 	}
 }
 
+// Kill SIGKILLs the postmaster, as a crash or the OOM killer would: no
+// shutdown, open transactions are cut. Its backends notice and exit; Kill
+// waits (at most 30 s) until none holds the cluster's shared memory, so
+// that Restart can start on the same data (crash recovery).
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.exited
+	deadline := time.Now().Add(30 * time.Second)
+	for s.backendsLeft() {
+		if time.Now().After(deadline) {
+			t.Fatalf("pgtest: backends of the killed postmaster still run after 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// backendsLeft: a process of this cluster is still running (an orphaned
+// backend's cwd is the data directory).
+func (s *Server) backendsLeft() bool {
+	data, err := filepath.EvalSymlinks(filepath.Join(s.Dir, "data"))
+	if err != nil {
+		return false
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cwd")
+	for _, p := range procs {
+		if cwd, err := os.Readlink(p); err == nil && cwd == data {
+			return true
+		}
+	}
+	return false
+}
+
 // ConnString is a keyword/value connection string for database db over
 // loopback TCP as the superuser.
 func (s *Server) ConnString(db string) string {

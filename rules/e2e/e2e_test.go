@@ -32,9 +32,15 @@ const tinySubnet = `[{"id": 1, "subnet": "198.18.0.0/24", "pools": [{"pool": "19
 // utilisation alert; Alertmanager, with the generated configuration, delivers
 // it to the config editor's inbox webhook with its remediation_url, and
 // holds back the warning it supersedes.
+//
+// It runs on Kea 2.2 and on Kea 3.0.4.
 func TestFullSubnetAlertReachesTheConfigEditorInbox(t *testing.T) {
 	promtest.Require(t, promtest.Prometheus, promtest.Alertmanager)
-	lab := keatest.Start(t, keatest.Options{Traffic: true, Subnet4: tinySubnet, SharedNetworks4: "[]"})
+	keatest.Versions(t, testFullSubnetAlertReachesTheConfigEditorInbox)
+}
+
+func testFullSubnetAlertReachesTheConfigEditorInbox(t *testing.T, v keatest.Version) {
+	lab := keatest.Start(t, keatest.Options{Traffic: true, Subnet4: tinySubnet, SharedNetworks4: "[]", Kea: v})
 	inbox := promtest.NewWebhook(t)
 	token := filepath.Join(t.TempDir(), "inbox.token")
 	if err := os.WriteFile(token, []byte("e2e-inbox-token-0123456789\n"), 0o600); err != nil {

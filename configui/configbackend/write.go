@@ -1,0 +1,399 @@
+package configbackend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Meta is who makes a change and what the servers already have.
+type Meta struct {
+	// Actor is written into the audit revision's log message beside Kea's
+	// own wording ("subnet set", "subnet deleted").
+	Actor string
+	// FileSubnets are the subnets the servers have from their configuration
+	// files (from config-get); a backend subnet may not reuse their ids or
+	// overlap their prefixes.
+	FileSubnets []SubnetRef
+}
+
+func (m Meta) message(kea string) string {
+	if m.Actor == "" {
+		return kea + " (ddiscope-configui)"
+	}
+	return kea + " (ddiscope-configui: " + m.Actor + ")"
+}
+
+// Result is a committed change: the subnet before and after (nil for a
+// create's Before and a delete's After) and the audit revision recorded.
+type Result struct {
+	Before, After *Subnet4
+	Revision      int64
+	// At is the revision's and the subnet's modification_ts: servers pick
+	// the change up at their first pull after it.
+	At time.Time
+}
+
+// CreateSubnet4 adds a DHCPv4 subnet with its pools for the servers tagged
+// e.Tags, in one transaction with an audit revision.
+func (b *Backend) CreateSubnet4(ctx context.Context, e Subnet4Edit, m Meta) (Result, error) {
+	c, err := e.validate()
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	err = b.write(ctx, func(tx pgx.Tx) error {
+		res = Result{}
+		all, err := readSubnets4(ctx, tx, b.schema, "")
+		if err != nil {
+			return err
+		}
+		if err := c.againstOthers(0, all, m.FileSubnets); err != nil {
+			return err
+		}
+		if err := checkRefs(ctx, tx, c); err != nil {
+			return err
+		}
+		if res.Revision, res.At, err = revision(ctx, tx, revisionTag(c.Tags), m.message("subnet set")); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+INSERT INTO dhcp4_subnet (subnet_id, subnet_prefix, shared_network_name, valid_lifetime, min_valid_lifetime,
+                          max_valid_lifetime, renew_timer, rebind_timer, modification_ts)
+VALUES ($1, $2, $3, $4, $4, $4, $5, $6, $7)`,
+			int64(c.ID), c.prefix.String(), nullIfEmpty(c.SharedNetwork), c.ValidLifetime, c.RenewTimer, c.RebindTimer, res.At)
+		if err != nil {
+			return fmt.Errorf("inserting subnet %d: %w", c.ID, err)
+		}
+		if err := attachServers(ctx, tx, c.ID, c.Tags, res.At); err != nil {
+			return err
+		}
+		if err := insertPools(ctx, tx, c.ID, c.pools, res.At); err != nil {
+			return err
+		}
+		after, err := b.subnetTx(ctx, tx, c.ID)
+		res.After = &after
+		return err
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("creating subnet %d in %s: %w", e.ID, b.db, err)
+	}
+	b.log.Info("backend subnet created", "subnet_id", e.ID, "prefix", e.Prefix, "tags", e.Tags, "revision", res.Revision, "actor", m.Actor)
+	return res, nil
+}
+
+// UpdateSubnet4 changes a subnet the form read at version expect (its
+// ModificationTS): prefix, shared network, lifetimes and pools. Pools that
+// stay keep their rows (and their options); others are added or removed.
+// Columns the editor does not model are left as they are. Changing the
+// server tags in place is refused (a server losing the subnet would never
+// be told): delete and create instead.
+func (b *Backend) UpdateSubnet4(ctx context.Context, e Subnet4Edit, expect time.Time, m Meta) (Result, error) {
+	c, err := e.validate()
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := b.update(ctx, c.ID, expect, m, func(*Subnet4) (*checked, error) { return c, nil })
+	if err != nil {
+		return Result{}, fmt.Errorf("updating subnet %d in %s: %w", e.ID, b.db, err)
+	}
+	return res, nil
+}
+
+// AddPool4 adds one pool to a subnet read at version expect.
+func (b *Backend) AddPool4(ctx context.Context, subnetID uint32, pool string, expect time.Time, m Meta) (Result, error) {
+	res, err := b.update(ctx, subnetID, expect, m, func(s *Subnet4) (*checked, error) {
+		e := EditOf(*s)
+		e.Pools = append(e.Pools, pool)
+		return e.validate()
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("adding pool %s to subnet %d in %s: %w", pool, subnetID, b.db, err)
+	}
+	return res, nil
+}
+
+// DeletePool4 removes the pool with row id poolID (and its options) from a
+// subnet read at version expect.
+func (b *Backend) DeletePool4(ctx context.Context, subnetID uint32, poolID int64, expect time.Time, m Meta) (Result, error) {
+	res, err := b.update(ctx, subnetID, expect, m, func(s *Subnet4) (*checked, error) {
+		e := EditOf(*s)
+		i := slices.IndexFunc(s.Pools, func(p Pool4) bool { return p.ID == poolID })
+		if i < 0 {
+			return nil, fmt.Errorf("pool %d of subnet %d: %w", poolID, subnetID, ErrNotFound)
+		}
+		e.Pools = slices.Delete(e.Pools, i, i+1)
+		return e.validate()
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("deleting pool %d of subnet %d in %s: %w", poolID, subnetID, b.db, err)
+	}
+	return res, nil
+}
+
+// update locks the subnet's row, checks its version and applies the edit
+// that build makes from the current subnet.
+func (b *Backend) update(ctx context.Context, id uint32, expect time.Time, m Meta, build func(*Subnet4) (*checked, error)) (Result, error) {
+	var res Result
+	err := b.write(ctx, func(tx pgx.Tx) error {
+		res = Result{}
+		before, err := b.lockSubnet(ctx, tx, id, expect)
+		if err != nil {
+			return err
+		}
+		res.Before = &before
+		c, err := build(&before)
+		if err != nil {
+			return err
+		}
+		if c.ID != id {
+			return invalid("id", "a subnet's id cannot be changed (%d to %d): delete it and create it again", id, c.ID)
+		}
+		if !slices.Equal(c.Tags, slices.Sorted(slices.Values(before.Tags))) {
+			return invalid("tags", "changing the server tags of subnet %d (%s to %s) is not done in place: delete the subnet and create it again",
+				id, strings.Join(before.Tags, ","), strings.Join(c.Tags, ","))
+		}
+		all, err := readSubnets4(ctx, tx, b.schema, "")
+		if err != nil {
+			return err
+		}
+		if err := c.againstOthers(id, all, m.FileSubnets); err != nil {
+			return err
+		}
+		if err := checkRefs(ctx, tx, c); err != nil {
+			return err
+		}
+		if res.Revision, res.At, err = revision(ctx, tx, revisionTag(c.Tags), m.message("subnet set")); err != nil {
+			return err
+		}
+		// The row's update is what the servers see (trigger: audit entry
+		// "update" for dhcp4_subnet), also when only pools changed.
+		_, err = tx.Exec(ctx, `
+UPDATE dhcp4_subnet SET subnet_prefix = $2, shared_network_name = $3, valid_lifetime = $4, min_valid_lifetime = $4,
+       max_valid_lifetime = $4, renew_timer = $5, rebind_timer = $6, modification_ts = $7
+WHERE subnet_id = $1`,
+			int64(id), c.prefix.String(), nullIfEmpty(c.SharedNetwork), c.ValidLifetime, c.RenewTimer, c.RebindTimer, res.At)
+		if err != nil {
+			return fmt.Errorf("updating the subnet row: %w", err)
+		}
+		var add [][2]netip.Addr
+		keep := map[int64]bool{}
+		for _, np := range c.pools {
+			i := slices.IndexFunc(before.Pools, func(p Pool4) bool { return p.Start == np[0] && p.End == np[1] })
+			if i >= 0 {
+				keep[before.Pools[i].ID] = true
+			} else {
+				add = append(add, np)
+			}
+		}
+		for _, p := range before.Pools {
+			if keep[p.ID] {
+				continue
+			}
+			// The pool's options go with it (trigger dhcp4_pool_bdel).
+			if _, err := tx.Exec(ctx, `DELETE FROM dhcp4_pool WHERE id = $1`, p.ID); err != nil {
+				return fmt.Errorf("deleting pool %s: %w", p.Range(), err)
+			}
+		}
+		if err := insertPools(ctx, tx, id, add, res.At); err != nil {
+			return err
+		}
+		after, err := b.subnetTx(ctx, tx, id)
+		res.After = &after
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	b.log.Info("backend subnet updated", "subnet_id", id, "revision", res.Revision, "actor", m.Actor)
+	return res, nil
+}
+
+// DeleteSubnet4 deletes a subnet read at version expect, with its pools and
+// options (Kea's delete trigger removes them), recording the audit entry
+// for the servers it was for.
+func (b *Backend) DeleteSubnet4(ctx context.Context, id uint32, expect time.Time, m Meta) (Result, error) {
+	var res Result
+	err := b.write(ctx, func(tx pgx.Tx) error {
+		res = Result{}
+		before, err := b.lockSubnet(ctx, tx, id, expect)
+		if err != nil {
+			return err
+		}
+		res.Before = &before
+		if res.Revision, res.At, err = revision(ctx, tx, revisionTag(before.Tags), m.message("subnet deleted")); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM dhcp4_subnet WHERE subnet_id = $1`, int64(id))
+		if err != nil {
+			return fmt.Errorf("deleting the subnet row: %w", err)
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("subnet %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("deleting subnet %d in %s: %w", id, b.db, err)
+	}
+	b.log.Info("backend subnet deleted", "subnet_id", id, "revision", res.Revision, "actor", m.Actor)
+	return res, nil
+}
+
+// lockSubnet reads the subnet with its row locked and refuses it when its
+// modification_ts is not the one the form read.
+func (b *Backend) lockSubnet(ctx context.Context, tx pgx.Tx, id uint32, expect time.Time) (Subnet4, error) {
+	var ts time.Time
+	err := tx.QueryRow(ctx, `SELECT modification_ts FROM dhcp4_subnet WHERE subnet_id = $1 FOR UPDATE`, int64(id)).Scan(&ts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Subnet4{}, fmt.Errorf("subnet %d: %w (deleted since it was read?)", id, ErrNotFound)
+	}
+	if err != nil {
+		return Subnet4{}, err
+	}
+	if !ts.Equal(expect) {
+		return Subnet4{}, fmt.Errorf("subnet %d: %w (read at %s, now at %s): reload and edit again",
+			id, ErrConflict, expect.UTC().Format(time.RFC3339Nano), ts.UTC().Format(time.RFC3339Nano))
+	}
+	return b.subnetTx(ctx, tx, id)
+}
+
+// subnetTx reads one subnet with its pools inside tx.
+func (b *Backend) subnetTx(ctx context.Context, tx pgx.Tx, id uint32) (Subnet4, error) {
+	l, err := readSubnets4(ctx, tx, b.schema, "WHERE s.subnet_id = $1", int64(id))
+	if err != nil {
+		return Subnet4{}, err
+	}
+	if len(l) != 1 {
+		return Subnet4{}, fmt.Errorf("subnet %d: %w", id, ErrNotFound)
+	}
+	if err := readPools4(ctx, tx, l, b.schema); err != nil {
+		return Subnet4{}, err
+	}
+	return l[0], nil
+}
+
+// checkRefs checks the server tags and the shared network named by the
+// edit exist, for a clear message instead of a constraint violation.
+func checkRefs(ctx context.Context, tx pgx.Tx, c *checked) error {
+	rows, err := servers(ctx, tx, "dhcp4")
+	if err != nil {
+		return err
+	}
+	var known []string
+	for _, r := range rows {
+		known = append(known, r.Tag)
+	}
+	for _, t := range c.Tags {
+		if !slices.Contains(known, t) {
+			return invalid("tags", "server tag %q is not in dhcp4_server (known: %s); add the server first (CreateServer4)", t, strings.Join(known, ", "))
+		}
+	}
+	if c.SharedNetwork != "" {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM dhcp4_shared_network WHERE name = $1`, c.SharedNetwork).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return invalid("shared-network", "%q is not a shared network in the backend", c.SharedNetwork)
+		}
+	}
+	return nil
+}
+
+// revisionTag is the server tag of the audit revision: with one tag that
+// tag, otherwise "all" (as Kea's backend does for several tags), so that
+// every server the change concerns sees its audit entries.
+func revisionTag(tags []string) string {
+	if len(tags) == 1 {
+		return tags[0]
+	}
+	return "all"
+}
+
+// revision creates the audit revision the way Kea's backend does (its
+// CREATE_AUDIT_REVISION statement: createAuditRevisionDHCP4(ts, tag,
+// message, cascade_transaction=true)); the row triggers then attach their
+// audit entries to it. The timestamp is the database's clock, read under
+// the advisory lock, so the editor's revisions are in commit order.
+func revision(ctx context.Context, tx pgx.Tx, tag, msg string) (int64, time.Time, error) {
+	var at time.Time
+	if err := tx.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&at); err != nil {
+		return 0, at, err
+	}
+	if _, err := tx.Exec(ctx, `SELECT createAuditRevisionDHCP4($1, $2, $3, $4)`, at, tag, msg, true); err != nil {
+		return 0, at, fmt.Errorf("creating the audit revision: %w", err)
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, `SELECT get_session_big_int('kea.audit_revision_id')`).Scan(&id); err != nil {
+		return 0, at, fmt.Errorf("reading the audit revision: %w", err)
+	}
+	return id, at, nil
+}
+
+func attachServers(ctx context.Context, tx pgx.Tx, id uint32, tags []string, at time.Time) error {
+	for _, t := range tags {
+		_, err := tx.Exec(ctx, `
+INSERT INTO dhcp4_subnet_server (subnet_id, modification_ts, server_id)
+VALUES ($1, $2, (SELECT id FROM dhcp4_server WHERE tag = $3))`, int64(id), at, t)
+		if err != nil {
+			return fmt.Errorf("attaching subnet %d to server tag %q: %w", id, t, err)
+		}
+	}
+	return nil
+}
+
+func insertPools(ctx context.Context, tx pgx.Tx, id uint32, pools [][2]netip.Addr, at time.Time) error {
+	for _, p := range pools {
+		_, err := tx.Exec(ctx, `
+INSERT INTO dhcp4_pool (start_address, end_address, subnet_id, modification_ts)
+VALUES (cast($1 as inet), cast($2 as inet), $3, $4)`, p[0].String(), p[1].String(), int64(id), at)
+		if err != nil {
+			return fmt.Errorf("inserting pool %s-%s: %w", p[0], p[1], err)
+		}
+	}
+	return nil
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// CreateServer4 adds a server tag to dhcp4_server (what Kea's
+// remote-server4-set does), so subnets can be tagged for it.
+func (b *Backend) CreateServer4(ctx context.Context, tag, description string, m Meta) error {
+	if err := validTag(tag); err != nil {
+		return invalid("tag", "%v", err)
+	}
+	if tag == "all" {
+		return invalid("tag", "\"all\" is built in")
+	}
+	err := b.write(ctx, func(tx pgx.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM dhcp4_server WHERE tag = $1`, tag).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return invalid("tag", "server tag %q already exists", tag)
+		}
+		_, at, err := revision(ctx, tx, "all", m.message("server set"))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO dhcp4_server (tag, description, modification_ts) VALUES ($1, $2, $3)`, tag, description, at)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("adding server tag %q in %s: %w", tag, b.db, err)
+	}
+	return nil
+}
