@@ -262,6 +262,11 @@ func (a *Applier) edit(req Request, pcs []PeerConfig) (*Preview, error) {
 		}
 		return nil, ce
 	}
+	for _, pc := range pcs {
+		if err := noConfigBackend(pc.Config, req.Daemon); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrRefused, pc.Peer, err)
+		}
+	}
 	p := &Preview{Peers: pcs}
 	changed := false
 	for _, pc := range pcs {
@@ -722,5 +727,22 @@ func (r *run) restore(ctx context.Context, p Peer, orig PeerConfig) error {
 		return &StepError{Peer: p.Name, Command: "config-get (rollback)", Text: text}
 	}
 	r.step(p.Name, "config-get (rollback)", began, 0, "back to hash "+orig.Hash[:12], true)
+	return nil
+}
+
+// noConfigBackend refuses a daemon that pulls its configuration from a
+// configuration backend (config-control with config-databases): its
+// config-get merges what it pulled, and a config-set of that would copy the
+// backend's subnets into the file. Those are edited in the backend
+// (configui/configbackend).
+func noConfigBackend(c Config, daemon string) error {
+	d, err := c.Daemon(daemon)
+	if err != nil {
+		return err
+	}
+	cc, _ := d["config-control"].(map[string]any)
+	if dbs, _ := cc["config-databases"].([]any); len(dbs) > 0 {
+		return errors.New("this server takes its configuration from a configuration backend (config-control): a whole-configuration change would copy the backend's subnets into its file; change them in the backend")
+	}
 	return nil
 }

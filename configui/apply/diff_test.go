@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -131,5 +132,20 @@ func TestChangedSubnets(t *testing.T) {
 				t.Errorf("%s: reservations sent to subnet4-update", c.name)
 			}
 		}
+	}
+}
+
+func TestConfigBackendServersRefused(t *testing.T) {
+	a := New(Options{})
+	cb := mustConfig(t, `{"Dhcp4": {"config-control": {"config-databases": [{"type": "postgresql", "name": "kea"}]}, "subnet4": []}}`)
+	_, err := a.edit(Request{Daemon: "dhcp4", Edit: func(string, Config) error { return nil }}, []PeerConfig{{Peer: "kea1", Config: cb, Hash: cb.Hash()}})
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "configuration backend") {
+		t.Fatalf("a server on a configuration backend: %v", err)
+	}
+	plain := mustConfig(t, `{"Dhcp4": {"config-control": {"config-fetch-wait-time": 30}, "subnet4": []}}`)
+	_, err = a.edit(Request{Daemon: "dhcp4", Edit: func(_ string, c Config) error { c["Dhcp4"].(map[string]any)["x"] = true; return nil }},
+		[]PeerConfig{{Peer: "kea1", Config: plain, Hash: plain.Hash()}})
+	if err != nil {
+		t.Fatalf("config-control without databases: %v", err)
 	}
 }
