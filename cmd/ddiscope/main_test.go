@@ -254,8 +254,10 @@ func TestOnFailModes(t *testing.T) {
 		if code != 1 || !strings.Contains(out, "max-reconnect-tries 3") {
 			t.Fatalf("exit %d: %s", code, out)
 		}
-		if d := time.Since(start); d < 600*time.Millisecond {
-			t.Errorf("exited after %s, before 3 retries at 200ms", d)
+		// Three waits of 200 ms, each shortened by at most the schedule's
+		// 10% jitter.
+		if d := time.Since(start); d < 540*time.Millisecond {
+			t.Errorf("exited after %s, before 3 retries at 200ms (less 10%% jitter)", d)
 		}
 	})
 	t.Run("stop-retry-exit is not ready while retrying", func(t *testing.T) {
