@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -124,6 +125,36 @@ func TestRealHAEditSharedNetwork(t *testing.T) {
 					t.Fatalf("kea%d subnet %d does not inherit: %v", peer+1, id, s)
 				}
 			}
+		}
+		// A client on the LAN gets a lease from lab-lan with the new lifetime.
+		if r := he.h.Perfdhcp4(t, 4); r.Completed() == 0 {
+			t.Fatal("perfdhcp got no leases")
+		}
+		var all struct {
+			Arguments struct {
+				Leases []struct {
+					IP       string `json:"ip-address"`
+					SubnetID int64  `json:"subnet-id"`
+					ValidLft int64  `json:"valid-lft"`
+				} `json:"leases"`
+			} `json:"arguments"`
+		}
+		lab := he.h.Servers[0]
+		raw := lab.Command(t, lab.Socket4, "lease4-get-all", nil)
+		if err := json.Unmarshal(raw, &all); err != nil || len(all.Arguments.Leases) == 0 {
+			t.Fatalf("lease4-get-all: %v %s", err, raw)
+		}
+		inLAN := 0
+		for _, l := range all.Arguments.Leases {
+			if l.SubnetID == 1 || l.SubnetID == 2 {
+				inLAN++
+			}
+			if (l.SubnetID == 1 || l.SubnetID == 2) && l.ValidLft != 7200 {
+				t.Errorf("lease %s of subnet %d: valid-lft %d, want the shared network's 7200", l.IP, l.SubnetID, l.ValidLft)
+			}
+		}
+		if inLAN == 0 {
+			t.Fatalf("no lease of lab-lan's subnets: %s", raw)
 		}
 		// A subnet outside the shared network keeps the global values.
 		if s, _ := he.subnetOf(1, 3); fmt.Sprint(s["valid-lifetime"]) != "3600" {
