@@ -123,12 +123,43 @@ func inherited(d map[string]any, sharedNetwork, key string) (int64, bool) {
 	return number(d[key])
 }
 
+// scope is what a settings form changes: a subnet or a shared network.
+type scope struct {
+	m map[string]any // its members
+	// above is the value of a key in effect above it (for a subnet its
+	// shared network's, else the global; for a shared network the global).
+	above func(key string) (int64, bool)
+	// routerProblem says why a router address does not belong, "" when it does.
+	routerProblem func(a netip.Addr) string
+}
+
+// subnetScope is the scope of the form's subnet.
+func (f Settings) subnetScope(c apply.Config) (scope, map[string]any, error) {
+	loc, prefix, d, err := locate(c, f.Daemon, f.SubnetID)
+	if err != nil {
+		return scope{}, nil, err
+	}
+	return scope{m: loc.Subnet,
+		above: func(k string) (int64, bool) { return inherited(d, loc.SharedNetwork, k) },
+		routerProblem: func(a netip.Addr) string {
+			if prefix.Contains(a) {
+				return ""
+			}
+			return fmt.Sprintf("router %s is outside subnet %s", a, prefix)
+		}}, d, nil
+}
+
 // Check validates the form against a configuration.
 func (f Settings) Check(c apply.Config) error {
-	loc, prefix, d, err := locate(c, f.Daemon, f.SubnetID)
+	sc, d, err := f.subnetScope(c)
 	if err != nil {
 		return err
 	}
+	return f.check(d, sc)
+}
+
+// check validates the form for a scope of daemon configuration d.
+func (f Settings) check(d map[string]any, sc scope) error {
 	var p Problems
 	eff := map[string]int64{}
 	set := map[string]bool{} // set on the form, not inherited
@@ -136,7 +167,7 @@ func (f Settings) Check(c apply.Config) error {
 		v := strings.TrimSpace(lt.v)
 		set[lt.key] = v != ""
 		if v == "" {
-			if n, ok := inherited(d, loc.SharedNetwork, lt.key); ok {
+			if n, ok := sc.above(lt.key); ok {
 				eff[lt.key] = n
 			}
 			continue
@@ -148,21 +179,9 @@ func (f Settings) Check(c apply.Config) error {
 		}
 		eff[lt.key] = n
 	}
-	order := [][2]string{{"renew-timer", "rebind-timer"}, {"rebind-timer", "valid-lifetime"}, {"renew-timer", "valid-lifetime"}}
-	fields := map[string]string{"renew-timer": "renew", "rebind-timer": "rebind", "valid-lifetime": "valid", "preferred-lifetime": "preferred"}
-	for _, o := range order {
-		a, okA := eff[o[0]]
-		b, okB := eff[o[1]]
-		// An order already broken above the subnet is not the form's fault.
-		if okA && okB && a >= b && (set[o[0]] || set[o[1]]) && p.Field(fields[o[0]]) == "" {
-			p.add(fields[o[0]], fmt.Sprintf("lifetimes out of order: %s (%d) must be less than %s (%d)", o[0], a, o[1], b))
-		}
-	}
-	if f.Daemon == "dhcp6" {
-		if a, ok := eff["preferred-lifetime"]; ok {
-			if b, ok := eff["valid-lifetime"]; ok && a > b && (set["preferred-lifetime"] || set["valid-lifetime"]) && p.Field("preferred") == "" {
-				p.add("preferred", fmt.Sprintf("lifetimes out of order: preferred-lifetime (%d) must not exceed valid-lifetime (%d)", a, b))
-			}
+	for _, m := range lifetimeOrder(f.Daemon, eff, set) {
+		if p.Field(m.field) == "" {
+			p.add(m.field, m.msg)
 		}
 	}
 	fam := family(f.Daemon)
@@ -180,8 +199,8 @@ func (f Settings) Check(c apply.Config) error {
 			}
 			if o.name == "routers" {
 				for _, a := range as {
-					if !prefix.Contains(netip.MustParseAddr(a)) {
-						p.add(o.field, fmt.Sprintf("router %s is outside subnet %s", a, prefix))
+					if msg := sc.routerProblem(netip.MustParseAddr(a)); msg != "" {
+						p.add(o.field, msg)
 						break
 					}
 				}
@@ -208,83 +227,116 @@ func (f Settings) Check(c apply.Config) error {
 	return p.err()
 }
 
+// lifetimeFields maps Kea's lifetime keys to the form's fields.
+var lifetimeFields = map[string]string{"renew-timer": "renew", "rebind-timer": "rebind", "valid-lifetime": "valid", "preferred-lifetime": "preferred"}
+
+type orderProblem struct{ field, msg string }
+
+// lifetimeOrder checks renew < rebind < valid (and preferred <= valid)
+// on the values in effect; a pair where neither value is in set is
+// skipped (an order already broken above is not the form's fault; nil
+// set checks every pair).
+func lifetimeOrder(daemon string, eff map[string]int64, set map[string]bool) []orderProblem {
+	var out []orderProblem
+	mine := func(a, b string) bool { return set == nil || set[a] || set[b] }
+	for _, o := range [][2]string{{"renew-timer", "rebind-timer"}, {"rebind-timer", "valid-lifetime"}, {"renew-timer", "valid-lifetime"}} {
+		a, okA := eff[o[0]]
+		b, okB := eff[o[1]]
+		if okA && okB && a >= b && mine(o[0], o[1]) {
+			out = append(out, orderProblem{lifetimeFields[o[0]], fmt.Sprintf("lifetimes out of order: %s (%d) must be less than %s (%d)", o[0], a, o[1], b)})
+		}
+	}
+	if daemon == "dhcp6" {
+		a, okA := eff["preferred-lifetime"]
+		b, okB := eff["valid-lifetime"]
+		if okA && okB && a > b && mine("preferred-lifetime", "valid-lifetime") {
+			out = append(out, orderProblem{"preferred", fmt.Sprintf("lifetimes out of order: preferred-lifetime (%d) must not exceed valid-lifetime (%d)", a, b)})
+		}
+	}
+	return out
+}
+
 // Edit sets the subnet's members from the form.
 func (f Settings) Edit() apply.EditFunc {
 	return func(_ string, c apply.Config) error {
-		if err := f.Check(c); err != nil {
-			return err
-		}
-		loc, err := FindSubnet(c, f.Daemon, f.SubnetID)
+		sc, d, err := f.subnetScope(c)
 		if err != nil {
 			return err
 		}
-		s := loc.Subnet
-		d, _ := c.Daemon(f.Daemon)
-		for _, lt := range f.lifetimes() {
-			v := strings.TrimSpace(lt.v)
-			bounds := lt.key == "valid-lifetime" || lt.key == "preferred-lifetime"
-			base := strings.TrimSuffix(lt.key, "-lifetime")
-			minK, maxK := "min-"+base+"-lifetime", "max-"+base+"-lifetime"
-			if v == "" {
-				// Bounds the editor set to follow the subnet's value go with it.
-				if old, ok := number(s[lt.key]); ok && bounds {
-					for _, k := range []string{minK, maxK} {
-						if n, ok := number(s[k]); ok && n == old {
-							delete(s, k)
-						}
+		if err := f.check(d, sc); err != nil {
+			return err
+		}
+		f.set(sc)
+		return nil
+	}
+}
+
+// set writes the form into the scope's members (the form is checked).
+func (f Settings) set(sc scope) {
+	s := sc.m
+	for _, lt := range f.lifetimes() {
+		v := strings.TrimSpace(lt.v)
+		bounds := lt.key == "valid-lifetime" || lt.key == "preferred-lifetime"
+		base := strings.TrimSuffix(lt.key, "-lifetime")
+		minK, maxK := "min-"+base+"-lifetime", "max-"+base+"-lifetime"
+		if v == "" {
+			// Bounds the editor set to follow the scope's value go with it.
+			if old, ok := number(s[lt.key]); ok && bounds {
+				for _, k := range []string{minK, maxK} {
+					if n, ok := number(s[k]); ok && n == old {
+						delete(s, k)
 					}
 				}
-				delete(s, lt.key)
-				continue
 			}
-			s[lt.key] = jsonInt(v)
-			if !bounds {
-				continue
-			}
-			// Kea bounds what clients may ask for with min- and
-			// max-valid-lifetime, which default to valid-lifetime but
-			// config-get writes out globally: where the bounds in effect
-			// would exclude the new value, the subnet gets bounds equal to
-			// it, as Kea's own default.
-			n, _ := strconv.ParseInt(v, 10, 64)
-			lo, okLo := number(s[minK])
-			if !okLo {
-				lo, okLo = inherited(d, loc.SharedNetwork, minK)
-			}
-			hi, okHi := number(s[maxK])
-			if !okHi {
-				hi, okHi = inherited(d, loc.SharedNetwork, maxK)
-			}
-			if okLo && n < lo || okHi && n > hi {
-				s[minK], s[maxK] = jsonInt(v), jsonInt(v)
-			}
+			delete(s, lt.key)
+			continue
 		}
-		opts, hadOpts := s["option-data"].([]any)
-		for _, o := range settingOptions(f.Daemon) {
-			v := strings.TrimSpace(f.optionValue(o.field))
-			if o.kind == "addresses" || o.kind == "domains" {
-				v = strings.Join(splitList(v), ", ")
-			}
-			opts = setOption(opts, f.space(), o.name, o.code, v)
+		s[lt.key] = jsonInt(v)
+		if !bounds {
+			continue
 		}
-		if hadOpts || len(opts) > 0 {
-			s["option-data"] = opts
+		// Kea bounds what clients may ask for with min- and
+		// max-valid-lifetime, which default to valid-lifetime but
+		// config-get writes out globally: where the bounds in effect
+		// would exclude the new value, the scope gets bounds equal to
+		// it, as Kea's own default.
+		n, _ := strconv.ParseInt(v, 10, 64)
+		lo, okLo := number(s[minK])
+		if !okLo {
+			lo, okLo = sc.above(minK)
 		}
-		// Kea writes "relay": {"ip-addresses": []} for a subnet without
-		// relays: keep that shape rather than remove the member.
-		relay, _ := addresses(f.Relay, family(f.Daemon))
-		if r, ok := s["relay"].(map[string]any); ok {
-			r["ip-addresses"] = toAny(relay)
-			delete(r, "ip-address")
-		} else if len(relay) > 0 {
-			s["relay"] = map[string]any{"ip-addresses": toAny(relay)}
+		hi, okHi := number(s[maxK])
+		if !okHi {
+			hi, okHi = sc.above(maxK)
 		}
-		if cl := strings.TrimSpace(f.ClientClass); cl == "" {
-			delete(s, "client-class")
-		} else {
-			s["client-class"] = cl
+		if okLo && n < lo || okHi && n > hi {
+			s[minK], s[maxK] = jsonInt(v), jsonInt(v)
 		}
-		return nil
+	}
+	opts, hadOpts := s["option-data"].([]any)
+	for _, o := range settingOptions(f.Daemon) {
+		v := strings.TrimSpace(f.optionValue(o.field))
+		if o.kind == "addresses" || o.kind == "domains" {
+			v = strings.Join(splitList(v), ", ")
+		}
+		opts = setOption(opts, f.space(), o.name, o.code, v)
+	}
+	if hadOpts || len(opts) > 0 {
+		s["option-data"] = opts
+	}
+	// Kea writes "relay": {"ip-addresses": []} for a subnet without
+	// relays: keep that shape rather than remove the member.
+	relay, _ := addresses(f.Relay, family(f.Daemon))
+	if r, ok := s["relay"].(map[string]any); ok {
+		r["ip-addresses"] = toAny(relay)
+		delete(r, "ip-address")
+	} else if len(relay) > 0 {
+		s["relay"] = map[string]any{"ip-addresses": toAny(relay)}
+	}
+	if cl := strings.TrimSpace(f.ClientClass); cl == "" {
+		delete(s, "client-class")
+	} else {
+		s["client-class"] = cl
 	}
 }
 
@@ -332,7 +384,12 @@ func CurrentSettings(c apply.Config, daemon string, id int64) (Settings, Located
 	if err != nil {
 		return f, loc, err
 	}
-	s := loc.Subnet
+	f.fill(loc.Subnet)
+	return f, loc, nil
+}
+
+// fill sets the form's fields from the members of a subnet or shared network.
+func (f *Settings) fill(s map[string]any) {
 	get := func(k string) string {
 		if n, ok := number(s[k]); ok {
 			return strconv.FormatInt(n, 10)
@@ -341,7 +398,7 @@ func CurrentSettings(c apply.Config, daemon string, id int64) (Settings, Located
 	}
 	f.Valid, f.Renew, f.Rebind, f.Preferred = get("valid-lifetime"), get("renew-timer"), get("rebind-timer"), get("preferred-lifetime")
 	opts, _ := s["option-data"].([]any)
-	for _, o := range settingOptions(daemon) {
+	for _, o := range settingOptions(f.Daemon) {
 		for _, x := range opts {
 			m, _ := x.(map[string]any)
 			n, _ := number(m["code"])
@@ -368,7 +425,6 @@ func CurrentSettings(c apply.Config, daemon string, id int64) (Settings, Located
 		}
 	}
 	f.ClientClass, _ = s["client-class"].(string)
-	return f, loc, nil
 }
 
 // Inherited is the value of a lifetime in effect above a subnet in that

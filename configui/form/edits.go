@@ -122,6 +122,13 @@ func ReadSettings(r *http.Request, daemon string, subnetID int64) (edit.Settings
 	return f, c, err
 }
 
+// ReadSharedNetworkSettings reads the settings form of a shared network:
+// the subnet settings form's fields.
+func ReadSharedNetworkSettings(r *http.Request, daemon, name string) (edit.SharedNetworkSettings, EditCommon, error) {
+	f, c, err := ReadSettings(r, daemon, 0)
+	return edit.SharedNetworkSettings{Settings: f, Name: name}, c, err
+}
+
 // ReadNewSubnet reads the add-a-subnet form.
 func ReadNewSubnet(r *http.Request, daemon string) (edit.NewSubnet, EditCommon, error) {
 	f := edit.NewSubnet{Daemon: daemon}

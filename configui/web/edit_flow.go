@@ -75,6 +75,9 @@ func editBack(l inbox.PageLabels) string {
 	if l["subnet_id"] != "" {
 		return links.ConfigUIURL(rules.ConfigUISubnet, l)
 	}
+	if l["shared_network"] != "" {
+		return links.ConfigUIURL(rules.ConfigUISharedNetwork, l)
+	}
 	return links.ConfigUIURL("/servers/{server}/{daemon}/subnets", l)
 }
 

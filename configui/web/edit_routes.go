@@ -10,4 +10,5 @@ const (
 	editRemove       = "/servers/{server}/{daemon}/subnets/{subnet_id}/edit/remove"
 	editMove         = "/servers/{server}/{daemon}/subnets/{subnet_id}/edit/shared-network"
 	editSubnetAdd    = "/servers/{server}/{daemon}/edit/subnet-add"
+	editSharedNet    = "/servers/{server}/{daemon}/shared-networks/{shared_network}/edit/settings"
 )

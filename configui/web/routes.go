@@ -79,6 +79,8 @@ func (s *Server) routes() []route {
 		{"POST " + editMove, operator, s.subnetMove},
 		{"GET " + editSubnetAdd, operator, s.subnetAddEdit},
 		{"POST " + editSubnetAdd, operator, s.subnetAdd},
+		{"GET " + editSharedNet, operator, s.sharedNetworkEdit},
+		{"POST " + editSharedNet, operator, s.sharedNetworkUpdate},
 
 		{"GET /users", admin, s.users},
 		{"POST /users", admin, s.userCreate},
