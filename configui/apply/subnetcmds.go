@@ -3,7 +3,7 @@ package apply
 import (
 	"context"
 	"encoding/json"
-	"slices"
+	"fmt"
 )
 
 // Kea 3.0 ships subnet_cmds: where a peer lists "subnet4-update" (or
@@ -25,15 +25,25 @@ func subnetUpdateCommand(daemon string) string {
 
 // hasCommand asks the peer's list-commands whether it has command.
 func (r *run) hasCommand(ctx context.Context, p Peer, command string) bool {
+	cmds, err := r.commands(ctx, p)
+	return err == nil && cmds[command]
+}
+
+// commands is the peer's list-commands as a set.
+func (r *run) commands(ctx context.Context, p Peer) (map[string]bool, error) {
 	resp, err := p.Client.Call(ctx, "list-commands", p.Service, nil)
 	if err != nil {
-		return false
+		return nil, err
 	}
 	var cmds []string
-	if json.Unmarshal(resp.Arguments, &cmds) != nil {
-		return false
+	if err := json.Unmarshal(resp.Arguments, &cmds); err != nil {
+		return nil, fmt.Errorf("list-commands of %s: %w", p.Name, err)
 	}
-	return slices.Contains(cmds, command)
+	set := make(map[string]bool, len(cmds))
+	for _, c := range cmds {
+		set[c] = true
+	}
+	return set, nil
 }
 
 // subnetLists returns the daemon's subnet lists by container ("" for the

@@ -1,0 +1,166 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ddiscope/ddiscope/configui/apply"
+	"github.com/ddiscope/ddiscope/configui/keaview"
+	"github.com/ddiscope/ddiscope/configui/store"
+	"github.com/ddiscope/ddiscope/internal/keactl"
+	"github.com/ddiscope/ddiscope/internal/keatest"
+	"github.com/ddiscope/ddiscope/internal/pgtest"
+)
+
+// TestRealKea30ReservationsByHostCmds: on a real Kea 3.0.4 with host_cmds
+// the reservations form adds, edits and deletes a reservation kept in the
+// configuration with reservation-add, reservation-update and
+// reservation-del (no config-set); reservation-get shows each change, the
+// audit row has the host_cmds commands, the configuration file is written,
+// and a bad value is still refused before Kea is touched.
+func TestRealKea30ReservationsByHostCmds(t *testing.T) {
+	lab := keatest.Start(t, keatest.Options{Kea: keatest.Kea30,
+		Hooks: []string{"libdhcp_lease_cmds.so", "libdhcp_stat_cmds.so", "libdhcp_host_cmds.so"}})
+	pg := pgtest.Start(t)
+	c, err := keactl.New(keactl.Options{Name: "kea", URL: "unix://" + lab.Socket4, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, err := keaview.New(keaview.Options{Targets: []keaview.Target{{Name: "kea", Client: c}}, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEditorKea(t, pg, "\n  - name: kea\n    url: unix://"+lab.Socket4+"\n    daemons: [dhcp4]\n", "", view)
+	he := &haEditor{editor: e, peers: []apply.Peer{{Name: "kea", Client: c}}, a: apply.New(apply.Options{})}
+	otto := he.signedIn("otto")
+	const path = "/servers/kea/dhcp4/subnets/1/edit/reservations"
+	ctx := context.Background()
+
+	apply1 := func(action string, f map[string][]string) string {
+		t.Helper()
+		resp, body := he.post(otto, action, f)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Apply to 1 server(s)") {
+			t.Fatalf("preview: %s\n%s", resp.Status, body)
+		}
+		action, confirm := editForm(t, body)
+		resp, body = he.post(otto, action, confirm)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Applied to kea") {
+			t.Fatalf("apply: %s\n%s", resp.Status, body)
+		}
+		return body
+	}
+	// reservationGet is Kea's own answer for the MAC in subnet 1 (nil when
+	// Kea has no such host).
+	reservationGet := func(mac string) map[string]any {
+		t.Helper()
+		resp, err := c.Call(ctx, "reservation-get", "", map[string]any{"subnet-id": 1, "identifier-type": "hw-address", "identifier": mac})
+		if err != nil {
+			var ke *keactl.Error
+			if errors.As(err, &ke) && ke.Result == 3 { // "Host not found."
+				return nil
+			}
+			t.Fatalf("reservation-get %s: %v", mac, err)
+		}
+		if resp.Result == 3 || len(resp.Arguments) == 0 { // keactl: result 3 is "empty"
+			return nil
+		}
+		var h map[string]any
+		if err := json.Unmarshal(resp.Arguments, &h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	// lastCommands are the commands of the newest audit row.
+	lastCommands := func() []string {
+		t.Helper()
+		cs, err := he.store.Changes(ctx, store.ChangeFilter{Limit: 1})
+		if err != nil || len(cs) == 0 || cs[0].Status != store.ChangeApplied {
+			t.Fatalf("the last change: %v %+v", err, cs)
+		}
+		var out []string
+		for _, s := range cs[0].Steps {
+			out = append(out, s.Command)
+		}
+		return out
+	}
+	fileHas := func(s string) bool {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(lab.Dir, "kea-dhcp4.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Contains(string(b), s)
+	}
+
+	t.Run("Add", func(t *testing.T) {
+		action, f := he.openForm(otto, path)
+		f.Del("delete")
+		f.Set("identifier", "02-00-00-00-CC-01")
+		f.Set("address", "198.18.0.210")
+		f.Set("hostname", "hc-client")
+		apply1(action, f)
+		h := reservationGet("02:00:00:00:cc:01")
+		if h == nil || h["ip-address"] != "198.18.0.210" || h["hostname"] != "hc-client" {
+			t.Fatalf("reservation-get after the add: %v", h)
+		}
+		if got := lastCommands(); !slices.Contains(got, "reservation-add") || slices.Contains(got, "config-set") {
+			t.Fatalf("the audit row's commands: %v, want reservation-add and no config-set", got)
+		}
+		if !fileHas("198.18.0.210") {
+			t.Fatal("the configuration file lacks the reservation")
+		}
+	})
+	t.Run("BadValueRefusedBeforeKea", func(t *testing.T) {
+		before := he.hashOne()
+		action, f := he.openForm(otto, path)
+		f.Del("delete")
+		f.Set("identifier", "02:00:00:00:cc:02")
+		f.Set("address", "198.18.0.210") // already reserved
+		resp, body := he.post(otto, action, f)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(htmlUnescape(body), "198.18.0.210 is already reserved for hw-address 02:00:00:00:cc:01") {
+			t.Fatalf("want 400, got %s:\n%s", resp.Status, body)
+		}
+		if he.hashOne() != before || reservationGet("02:00:00:00:cc:02") != nil {
+			t.Fatal("Kea changed")
+		}
+	})
+	t.Run("Edit", func(t *testing.T) {
+		action, f := he.openForm(otto, path+"?edit=hw-address=02:00:00:00:cc:01")
+		f.Del("delete")
+		f.Set("address", "198.18.0.211")
+		f.Set("hostname", "renamed")
+		apply1(action, f)
+		h := reservationGet("02:00:00:00:cc:01")
+		if h == nil || h["ip-address"] != "198.18.0.211" || h["hostname"] != "renamed" {
+			t.Fatalf("reservation-get after the edit: %v", h)
+		}
+		if got := lastCommands(); !slices.Contains(got, "reservation-update") || slices.Contains(got, "config-set") {
+			t.Fatalf("the audit row's commands: %v, want reservation-update and no config-set", got)
+		}
+		if he.reservationCount(0, 1) != 1 {
+			t.Fatal("the edit added or lost a reservation")
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		action, f := he.openForm(otto, path+"?edit=hw-address=02:00:00:00:cc:01")
+		f.Set("delete", "1")
+		apply1(action, f)
+		if h := reservationGet("02:00:00:00:cc:01"); h != nil {
+			t.Fatalf("reservation-get after the delete: %v", h)
+		}
+		if got := lastCommands(); !slices.Contains(got, "reservation-del") || slices.Contains(got, "config-set") {
+			t.Fatalf("the audit row's commands: %v, want reservation-del and no config-set", got)
+		}
+		if fileHas("198.18.0.211") {
+			t.Fatal("the configuration file still has the reservation")
+		}
+	})
+}
