@@ -164,3 +164,60 @@ func TestRealKea30ReservationsByHostCmds(t *testing.T) {
 		}
 	})
 }
+
+// TestRealKea30HAReservationsByHostCmds: on a real Kea 3.0.4
+// load-balancing pair with host_cmds, a reservation added and deleted in
+// the form is sent to both peers with reservation-add and reservation-del
+// (no config-set, so no HA restart); each peer's reservation-get shows it,
+// and the audit row has each peer's command.
+func TestRealKea30HAReservationsByHostCmds(t *testing.T) {
+	he := newHAEditorWith(t, keatest.HAOptions{Kea: keatest.Kea30, ExtraHooks: []string{"libdhcp_host_cmds.so"}})
+	otto := he.signedIn("otto")
+	ctx := context.Background()
+	const path = "/servers/kea1/dhcp4/subnets/1/edit/reservations"
+	found := func(peer int) bool {
+		t.Helper()
+		resp, err := he.peers[peer].Client.Call(ctx, "reservation-get", "", map[string]any{"subnet-id": 1, "identifier-type": "hw-address", "identifier": "02:00:00:00:ee:01"})
+		if err != nil {
+			t.Fatalf("reservation-get on %s: %v", he.peers[peer].Name, err)
+		}
+		return resp.Result == 0 && strings.Contains(string(resp.Arguments), "198.18.0.220")
+	}
+	sentTo := func(command string) []string {
+		t.Helper()
+		cs, err := he.store.Changes(ctx, store.ChangeFilter{Limit: 1})
+		if err != nil || len(cs) == 0 || cs[0].Status != store.ChangeApplied {
+			t.Fatalf("the last change: %v %+v", err, cs)
+		}
+		var peers []string
+		for _, s := range cs[0].Steps {
+			if s.Command == "config-set" {
+				t.Fatalf("config-set sent: %+v", cs[0].Steps)
+			}
+			if s.Command == command {
+				peers = append(peers, s.Peer)
+			}
+		}
+		return peers
+	}
+	action, f := he.openForm(otto, path)
+	f.Del("delete")
+	f.Set("identifier", "02:00:00:00:ee:01")
+	f.Set("address", "198.18.0.220")
+	he.applyForm(otto, action, f)
+	if !found(0) || !found(1) {
+		t.Fatal("reservation-get does not show the reservation on both peers")
+	}
+	if got := sentTo("reservation-add"); strings.Join(got, ",") != "kea1,kea2" {
+		t.Fatalf("reservation-add sent to %v, want kea1,kea2", got)
+	}
+	action, f = he.openForm(otto, path+"?edit=hw-address=02:00:00:00:ee:01")
+	f.Set("delete", "1")
+	he.applyForm(otto, action, f)
+	if found(0) || found(1) {
+		t.Fatal("the reservation is still on a peer")
+	}
+	if got := sentTo("reservation-del"); strings.Join(got, ",") != "kea1,kea2" {
+		t.Fatalf("reservation-del sent to %v, want kea1,kea2", got)
+	}
+}
