@@ -15,7 +15,9 @@
 //  7. one peer at a time: config-set, wait until its HA service is back in
 //     the state it was in (Kea 2.2 restarts it: waiting, syncing, ready,
 //     load-balancing), config-write, then config-get to check that Kea holds
-//     what was sent;
+//     what was sent (Kea 3.0: subnet4-update, or reservation-add/-update/
+//     -del, instead of config-set where every peer has subnet_cmds or
+//     host_cmds and the change fits them; see subnetcmds.go, hostcmds.go);
 //  8. on any failure, put the peers already changed back to the
 //     configuration read in step 2 (config-set, wait, config-write), and say
 //     so; the audit row gets every step with Kea's own messages.

@@ -16,7 +16,8 @@ import (
 // (operator). It is validated against the configuration and every
 // reservation of the subnet, in the configuration and in Kea's hosts
 // database, before anything is written. A reservation in the configuration
-// is changed through the apply pipeline like any configuration change; with
+// is changed through the apply pipeline like any configuration change (by
+// host_cmds where every peer of a Kea 3.0 has it, else config-set); with
 // a PostgreSQL hosts database, new ones (and those already there) are
 // written to it in one transaction, under the same lock and audit trail.
 func (s *Server) subnetReservationsUpdate(w http.ResponseWriter, r *http.Request) {
