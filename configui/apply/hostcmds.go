@@ -2,7 +2,12 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 )
 
 // Kea 3.0 ships host_cmds: where every peer lists "reservation-add" and
@@ -174,4 +179,101 @@ func (r *run) sendHostOps(ctx context.Context, pe Peer, ops []hostOp) error {
 		}
 	}
 	return nil
+}
+
+// listCommands is the peer's list-commands as a set.
+func listCommands(ctx context.Context, p Peer) (map[string]bool, error) {
+	resp, err := p.Client.Call(ctx, "list-commands", p.Service, nil)
+	if err != nil {
+		return nil, err
+	}
+	var cmds []string
+	if err := json.Unmarshal(resp.Arguments, &cmds); err != nil {
+		return nil, fmt.Errorf("list-commands of %s: %w", p.Name, err)
+	}
+	set := make(map[string]bool, len(cmds))
+	for _, c := range cmds {
+		set[c] = true
+	}
+	return set, nil
+}
+
+// HostCmdsEverywhere says whether every peer lists reservation-add and
+// reservation-del (Kea 3.0's host_cmds).
+func HostCmdsEverywhere(ctx context.Context, peers []Peer) bool {
+	for _, p := range peers {
+		cmds, err := listCommands(ctx, p)
+		if err != nil || !cmds["reservation-add"] || !cmds["reservation-del"] {
+			return false
+		}
+	}
+	return len(peers) > 0
+}
+
+// formMembers are the reservation members the editor's form sets; an edit
+// keeps every other member (options, next-server, …) Kea has.
+var formMembers = append(slices.Clone(identifierKeys), "ip-address", "ip-addresses", "prefixes", "hostname", "client-classes", "subnet-id")
+
+// HostCmdsDB changes one reservation of subnet in the hosts database the
+// peers share, with host_cmds on p and "operation-target": "database" (Kea
+// writes its own rows). orig is "type=identifier" of the reservation edited
+// or deleted ("" adds one); host is the reservation as the form made it
+// (nil deletes). An edit keeps the members the form does not show: it is
+// reservation-update, or reservation-del and reservation-add when the
+// identifier changed (the old host is put back if the add fails). It
+// returns what Kea said, for the audit row.
+func HostCmdsDB(ctx context.Context, p Peer, subnet int64, orig string, host map[string]any) (string, error) {
+	var did []string
+	call := func(command string, args map[string]any) error {
+		args["operation-target"] = "database"
+		resp, err := p.Client.Call(ctx, command, p.Service, args)
+		if err != nil {
+			return &StepError{Peer: p.Name, Command: command, Text: keaText(err), Err: err}
+		}
+		did = append(did, fmt.Sprintf("%s on %s: %s", command, p.Name, resp.Text))
+		return nil
+	}
+	result := func(err error) (string, error) { return strings.Join(did, "; "), err }
+	put := map[string]any{"subnet-id": subnet}
+	if orig == "" {
+		for k, v := range host {
+			put[k] = v
+		}
+		return result(call("reservation-add", map[string]any{"reservation": put}))
+	}
+	typ, id, _ := strings.Cut(orig, "=")
+	key := map[string]any{"subnet-id": subnet, "identifier-type": typ, "identifier": id}
+	if host == nil {
+		return result(call("reservation-del", maps.Clone(key)))
+	}
+	resp, err := p.Client.Call(ctx, "reservation-get", p.Service, map[string]any{"subnet-id": subnet, "identifier-type": typ,
+		"identifier": id, "operation-target": "database"})
+	var old map[string]any
+	if err == nil && resp.Result == 0 {
+		err = json.Unmarshal(resp.Arguments, &old)
+	}
+	if err != nil || old == nil {
+		return result(&StepError{Peer: p.Name, Command: "reservation-get", Text: fmt.Sprintf("the reservation %s is not in the hosts database", orig), Err: err})
+	}
+	for k, v := range old {
+		if !slices.Contains(formMembers, k) {
+			put[k] = v
+		}
+	}
+	for k, v := range host {
+		put[k] = v
+	}
+	if nt, nid, _ := reservationKey(host); nt+"="+nid == orig {
+		return result(call("reservation-update", map[string]any{"reservation": put}))
+	}
+	if err := call("reservation-del", maps.Clone(key)); err != nil {
+		return result(err)
+	}
+	if err := call("reservation-add", map[string]any{"reservation": put}); err != nil {
+		if rerr := call("reservation-add", map[string]any{"reservation": old}); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("putting %s back: %w", orig, rerr))
+		}
+		return result(err)
+	}
+	return result(nil)
 }

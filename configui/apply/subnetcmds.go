@@ -2,8 +2,6 @@ package apply
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 )
 
 // Kea 3.0 ships subnet_cmds: where a peer lists "subnet4-update" (or
@@ -31,19 +29,7 @@ func (r *run) hasCommand(ctx context.Context, p Peer, command string) bool {
 
 // commands is the peer's list-commands as a set.
 func (r *run) commands(ctx context.Context, p Peer) (map[string]bool, error) {
-	resp, err := p.Client.Call(ctx, "list-commands", p.Service, nil)
-	if err != nil {
-		return nil, err
-	}
-	var cmds []string
-	if err := json.Unmarshal(resp.Arguments, &cmds); err != nil {
-		return nil, fmt.Errorf("list-commands of %s: %w", p.Name, err)
-	}
-	set := make(map[string]bool, len(cmds))
-	for _, c := range cmds {
-		set[c] = true
-	}
-	return set, nil
+	return listCommands(ctx, p)
 }
 
 // subnetLists returns the daemon's subnet lists by container ("" for the

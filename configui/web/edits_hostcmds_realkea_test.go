@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ddiscope/ddiscope/configui/apply"
 	"github.com/ddiscope/ddiscope/configui/keaview"
@@ -219,5 +223,118 @@ func TestRealKea30HAReservationsByHostCmds(t *testing.T) {
 	}
 	if got := sentTo("reservation-del"); strings.Join(got, ",") != "kea1,kea2" {
 		t.Fatalf("reservation-del sent to %v, want kea1,kea2", got)
+	}
+}
+
+// TestRealKea30ReservationsInHostsDatabaseByHostCmds: a real Kea 3.0.4 with
+// its hosts in PostgreSQL (the bundle's kea-admin db-init pgsql) and
+// host_cmds: the form's add, edit and delete are sent as reservation-add,
+// reservation-update and reservation-del with "operation-target":
+// "database"; Kea writes its own rows (read back with SQL and by
+// reservation-get), the configuration is untouched, and the audit row
+// says host_cmds.
+func TestRealKea30ReservationsInHostsDatabaseByHostCmds(t *testing.T) {
+	pg := pgtest.Start(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pg.ConnString("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"CREATE ROLE kea LOGIN PASSWORD 'kea-password'", "CREATE DATABASE kea OWNER kea"} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close(ctx)
+	root := keatest.Bundle(t)
+	keatest.Require(t, "psql")
+	if out, err := exec.Command("bash", "-c", `. "$0/kea-env.sh" && kea-admin db-init pgsql -u kea -p kea-password -n kea -h 127.0.0.1 -P "$1"`,
+		root, fmt.Sprint(pg.Port)).CombinedOutput(); err != nil {
+		t.Fatalf("kea-admin (3.0.4) db-init pgsql: %v\n%s", err, out)
+	}
+	lab := keatest.Start(t, keatest.Options{Kea: keatest.Kea30,
+		Hooks:  []string{"libdhcp_lease_cmds.so", "libdhcp_stat_cmds.so", "libdhcp_pgsql.so", "libdhcp_host_cmds.so"},
+		Extra4: fmt.Sprintf(`{"hosts-database": {"type": "postgresql", "name": "kea", "user": "kea", "password": "kea-password", "host": "127.0.0.1", "port": %d}}`, pg.Port)})
+	c, err := keactl.New(keactl.Options{Name: "kea", URL: "unix://" + lab.Socket4, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, err := keaview.New(keaview.Options{Targets: []keaview.Target{{Name: "kea", Client: c}}, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEditorKea(t, pg, "\n  - name: kea\n    url: unix://"+lab.Socket4+"\n    daemons: [dhcp4]\n", "", view)
+	he := &haEditor{editor: e, peers: []apply.Peer{{Name: "kea", Client: c}}, a: apply.New(apply.Options{})}
+	otto := he.signedIn("otto")
+	const path = "/servers/kea/dhcp4/subnets/1/edit/reservations"
+	configBefore := he.hashOne()
+	kc, err := pgx.Connect(ctx, fmt.Sprintf("host=127.0.0.1 port=%d user=kea password=kea-password dbname=kea sslmode=disable", pg.Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close(ctx)
+	// Kea's own rows carry an option the form does not show; an edit keeps it.
+	row := func() (addr, host string, options int) {
+		t.Helper()
+		err := kc.QueryRow(ctx, `SELECT ('0.0.0.0'::inet + ipv4_address)::text, coalesce(hostname, ''),
+			(SELECT count(*) FROM dhcp4_options o WHERE o.host_id = h.host_id) FROM hosts h WHERE dhcp4_subnet_id = 1`).Scan(&addr, &host, &options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	submit := func(action string, f map[string][]string, want string) {
+		t.Helper()
+		resp, body := he.post(otto, action, f)
+		if resp.StatusCode != 200 || !strings.Contains(body, "Kea&#39;s hosts database") {
+			t.Fatalf("preview: %s\n%s", resp.Status, body)
+		}
+		action, confirm := editForm(t, body)
+		resp, body = he.post(otto, action, confirm)
+		if resp.StatusCode != 200 || !strings.Contains(body, want) {
+			t.Fatalf("apply (want %q): %s\n%s", want, resp.Status, body)
+		}
+		cs, err := he.store.Changes(ctx, store.ChangeFilter{Limit: 1})
+		if err != nil || len(cs) == 0 || cs[0].Status != store.ChangeApplied || cs[0].Steps[0].Command != "host_cmds" ||
+			!strings.Contains(cs[0].Steps[0].Text, want) {
+			t.Fatalf("the audit row: %v %+v", err, cs)
+		}
+	}
+
+	action, f := he.openForm(otto, path)
+	f.Del("delete")
+	f.Set("identifier", "02:00:00:00:bb:01")
+	f.Set("address", "198.18.0.201")
+	f.Set("hostname", "db-client")
+	submit(action, f, "reservation-add on kea: Host added.")
+	if addr, host, _ := row(); !strings.HasPrefix(addr, "198.18.0.201") || host != "db-client" {
+		t.Fatalf("hosts row after the add: %s %s", addr, host)
+	}
+	if _, err := c.Call(ctx, "reservation-update", "", map[string]any{"operation-target": "database", "reservation": map[string]any{
+		"subnet-id": 1, "hw-address": "02:00:00:00:bb:01", "ip-address": "198.18.0.201", "hostname": "db-client",
+		"option-data": []any{map[string]any{"name": "domain-name", "data": "kept.example"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	action, f = he.openForm(otto, path+"?edit=hw-address=02:00:00:00:bb:01")
+	f.Del("delete")
+	f.Set("address", "198.18.0.202")
+	f.Set("hostname", "renamed")
+	submit(action, f, "reservation-update on kea: Host updated.")
+	if addr, host, options := row(); !strings.HasPrefix(addr, "198.18.0.202") || host != "renamed" || options != 1 {
+		t.Fatalf("hosts row after the edit: %s %s, %d options (want the domain-name kept)", addr, host, options)
+	}
+	resp, err := c.Call(ctx, "reservation-get", "", map[string]any{"subnet-id": 1, "identifier-type": "hw-address", "identifier": "02:00:00:00:bb:01"})
+	if err != nil || !strings.Contains(string(resp.Arguments), "198.18.0.202") {
+		t.Fatalf("reservation-get after the edit: %v %s", err, resp.Arguments)
+	}
+	action, f = he.openForm(otto, path+"?edit=hw-address=02:00:00:00:bb:01")
+	f.Set("delete", "1")
+	submit(action, f, "reservation-del on kea: Host deleted.")
+	var n int
+	if err := kc.QueryRow(ctx, `SELECT count(*) FROM hosts`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("hosts rows after the delete: %d %v", n, err)
+	}
+	if he.hashOne() != configBefore {
+		t.Fatal("a database reservation changed Kea's configuration")
 	}
 }
