@@ -15,7 +15,9 @@
 //  7. one peer at a time: config-set, wait until its HA service is back in
 //     the state it was in (Kea 2.2 restarts it: waiting, syncing, ready,
 //     load-balancing), config-write, then config-get to check that Kea holds
-//     what was sent;
+//     what was sent (Kea 3.0: subnet4-update, or reservation-add/-update/
+//     -del, instead of config-set where every peer has subnet_cmds or
+//     host_cmds and the change fits them; see subnetcmds.go, hostcmds.go);
 //  8. on any failure, put the peers already changed back to the
 //     configuration read in step 2 (config-set, wait, config-write), and say
 //     so; the audit row gets every step with Kea's own messages.
@@ -492,6 +494,8 @@ func (r *run) apply(ctx context.Context, lock *store.Lock, pcs []PeerConfig, p *
 			return store.ChangeFailed, err
 		}
 	}
+	// Reservations alone go by host_cmds where every peer has it.
+	hostOps := r.hostCmdsOps(ctx, pcs, p)
 	touched := 0 // peers 0..touched-1 may have been changed
 	fail := func(err error) (string, error) {
 		return r.rollback(ctx, pcs, touched, err)
@@ -516,7 +520,11 @@ func (r *run) apply(ctx context.Context, lock *store.Lock, pcs []PeerConfig, p *
 			}
 		}
 		touched = i + 1
-		if subnets, ok := changedSubnets(pcs[i].Config, p.Edited[i], r.req.Daemon); ok && len(subnets) > 0 &&
+		if hostOps != nil {
+			if err := r.sendHostOps(ctx, pe, hostOps[i]); err != nil {
+				return fail(err)
+			}
+		} else if subnets, ok := changedSubnets(pcs[i].Config, p.Edited[i], r.req.Daemon); ok && len(subnets) > 0 &&
 			r.hasCommand(ctx, pe, subnetUpdateCommand(r.req.Daemon)) {
 			key := "subnet4"
 			if r.req.Daemon == "dhcp6" {
@@ -613,6 +621,14 @@ func contains(got, want any, path string) (string, bool) {
 			if !ok {
 				return join(path, k), false
 			}
+			if k == "reservations" {
+				// Kea keeps host reservations as a set: host_cmds may list
+				// them back in another order than the one sent.
+				if p, ok := containsAnyOrder(gv, wv, join(path, k)); !ok {
+					return p, false
+				}
+				continue
+			}
 			if p, ok := contains(gv, wv, join(path, k)); !ok {
 				return p, false
 			}
@@ -641,6 +657,35 @@ func contains(got, want any, path string) (string, bool) {
 		}
 	}
 	return path, false
+}
+
+// containsAnyOrder is contains for a list whose order does not matter:
+// as many members, each wanted one held by a different member.
+func containsAnyOrder(got, want any, path string) (string, bool) {
+	g, ok1 := got.([]any)
+	w, ok2 := want.([]any)
+	if !ok1 || !ok2 {
+		return contains(got, want, path)
+	}
+	if len(g) != len(w) {
+		return path, false
+	}
+	used := make([]bool, len(g))
+	for i, wv := range w {
+		found := false
+		for j, gv := range g {
+			if !used[j] {
+				if _, ok := contains(gv, wv, ""); ok {
+					used[j], found = true, true
+					break
+				}
+			}
+		}
+		if !found {
+			return fmt.Sprintf("%s[%d]", path, i), false
+		}
+	}
+	return "", true
 }
 
 // samePool says whether two pool strings ("first-last" or "prefix/len")

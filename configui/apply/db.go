@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,9 @@ type DBRequest struct {
 	Peers                            []string // the pair sharing the database (lock and audit)
 	Summary, Diff                    string
 	Target                           string // what Do writes to, for the steps ("hosts-database")
+	// Command names the step in the audit row: "transaction" (SQL) when
+	// empty, "host_cmds" when Do sends Kea's reservation commands.
+	Command string
 	// Do makes the change in one transaction and says what it did.
 	Do func(ctx context.Context) (string, error)
 }
@@ -45,7 +49,7 @@ func (a *Applier) ApplyDB(ctx context.Context, req DBRequest) (*Result, error) {
 	}
 	began := time.Now()
 	did, doErr := req.Do(ctx)
-	step := store.Step{At: began.UTC(), Peer: req.Target, Command: "transaction", OK: doErr == nil, Text: did,
+	step := store.Step{At: began.UTC(), Peer: req.Target, Command: cmp.Or(req.Command, "transaction"), OK: doErr == nil, Text: did,
 		Took: time.Since(began).Round(time.Millisecond).String()}
 	status := store.ChangeApplied
 	errText := ""

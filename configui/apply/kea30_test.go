@@ -163,6 +163,13 @@ func TestRealKea30SubnetCmds(t *testing.T) {
 			d["valid-lifetime"] = jsonNumber("3600")
 			return nil
 		}, "config-test,config-set,config-write,config-get (verify)", `"valid-lifetime": 3600`},
+		// This server has no host_cmds: a reservation goes by config-set.
+		{"ReservationWithoutHostCmds", func(_ string, c Config) error {
+			d, _ := c.Daemon("dhcp4")
+			s := d["subnet4"].([]any)[0].(map[string]any)
+			s["reservations"] = []any{map[string]any{"hw-address": "02:00:00:00:dd:01", "ip-address": "192.0.2.210"}}
+			return nil
+		}, "config-test,config-set,config-write,config-get (verify)", "02:00:00:00:dd:01"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pcs, err := a.Read(ctx, "dhcp4", peers)

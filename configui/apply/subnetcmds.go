@@ -2,8 +2,6 @@ package apply
 
 import (
 	"context"
-	"encoding/json"
-	"slices"
 )
 
 // Kea 3.0 ships subnet_cmds: where a peer lists "subnet4-update" (or
@@ -25,15 +23,13 @@ func subnetUpdateCommand(daemon string) string {
 
 // hasCommand asks the peer's list-commands whether it has command.
 func (r *run) hasCommand(ctx context.Context, p Peer, command string) bool {
-	resp, err := p.Client.Call(ctx, "list-commands", p.Service, nil)
-	if err != nil {
-		return false
-	}
-	var cmds []string
-	if json.Unmarshal(resp.Arguments, &cmds) != nil {
-		return false
-	}
-	return slices.Contains(cmds, command)
+	cmds, err := r.commands(ctx, p)
+	return err == nil && cmds[command]
+}
+
+// commands is the peer's list-commands as a set.
+func (r *run) commands(ctx context.Context, p Peer) (map[string]bool, error) {
+	return listCommands(ctx, p)
 }
 
 // subnetLists returns the daemon's subnet lists by container ("" for the

@@ -29,7 +29,13 @@ type haEditor struct {
 
 func newHAEditor(t *testing.T) *haEditor {
 	t.Helper()
-	h := keatest.StartHA(t, keatest.HAOptions{})
+	return newHAEditorWith(t, keatest.HAOptions{})
+}
+
+// newHAEditorWith is newHAEditor on a pair started with opts.
+func newHAEditorWith(t *testing.T, opts keatest.HAOptions) *haEditor {
+	t.Helper()
+	h := keatest.StartHA(t, opts)
 	pg := pgtest.Start(t)
 	var targets []keaview.Target
 	var peers []apply.Peer

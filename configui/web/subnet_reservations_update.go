@@ -16,7 +16,8 @@ import (
 // (operator). It is validated against the configuration and every
 // reservation of the subnet, in the configuration and in Kea's hosts
 // database, before anything is written. A reservation in the configuration
-// is changed through the apply pipeline like any configuration change; with
+// is changed through the apply pipeline like any configuration change (by
+// host_cmds where every peer of a Kea 3.0 has it, else config-set); with
 // a PostgreSQL hosts database, new ones (and those already there) are
 // written to it in one transaction, under the same lock and audit trail.
 func (s *Server) subnetReservationsUpdate(w http.ResponseWriter, r *http.Request) {
@@ -115,9 +116,30 @@ func (s *Server) reservationInDB(w http.ResponseWriter, r *http.Request, sp edit
 		s.renderEdit(w, r, http.StatusOK, sp.title, d)
 		return
 	}
-	res, err := s.apply.ApplyDB(ctx, apply.DBRequest{User: userOf(r).Name, RemoteAddr: s.remoteAddr(r).String(), Server: pairName(peers),
+	req := apply.DBRequest{User: userOf(r).Name, RemoteAddr: s.remoteAddr(r).String(), Server: pairName(peers),
 		Daemon: sp.l["daemon"], Peers: pairNames(peers), Summary: f.Summary(), Diff: diff, Target: "hosts-database",
-		Do: func(ctx context.Context) (string, error) { return hostsdb.Apply(ctx, conn, dbbase, f) }})
+		Do: func(ctx context.Context) (string, error) { return hostsdb.Apply(ctx, conn, dbbase, f) }}
+	if apply.HostCmdsEverywhere(ctx, peers) {
+		// Kea 3.0's host_cmds writes its own rows; the pair shares the
+		// database, so one peer is told. The form's base is checked under
+		// the pair's lock first.
+		req.Command, req.Target = "host_cmds", peers[0].Name+" (hosts-database)"
+		req.Do = func(ctx context.Context) (string, error) {
+			cur, err := hostsdb.List(ctx, conn, sp.l["daemon"], f.SubnetID)
+			if err != nil {
+				return "", err
+			}
+			if hostsdb.Hash(cur) != dbbase {
+				return "", hostsdb.ErrChanged
+			}
+			var host map[string]any
+			if !f.Delete {
+				host = f.Host.JSON(sp.l["daemon"])
+			}
+			return apply.HostCmdsDB(ctx, peers[0], f.SubnetID, f.Orig, host)
+		}
+	}
+	res, err := s.apply.ApplyDB(ctx, req)
 	if res == nil {
 		s.editFailed(w, r, sp, d, err)
 		return

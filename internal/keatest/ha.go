@@ -56,6 +56,9 @@ type HAOptions struct {
 	// HTTP, HTTPTLS and HTTPAuth give each server its own HTTP control
 	// socket, as in Options (Kea30 only): Servers[i].HTTP4URL.
 	HTTP, HTTPTLS, HTTPAuth bool
+	// ExtraHooks are hook libraries loaded by both servers beside
+	// lease_cmds, stat_cmds and ha (such as Kea 3.0's libdhcp_host_cmds.so).
+	ExtraHooks []string
 }
 
 // HAPair is a running HA pair. Servers[i] is a Lab with one kea-dhcp4
@@ -120,7 +123,7 @@ func StartHA(t testing.TB, opts HAOptions) *HAPair {
 	}
 	requireVersion(t, opts.Kea, bundle, bins...)
 	requireRoot(t)
-	hooks, err := resolveHooksFor(opts.Kea, bundle, []string{"libdhcp_lease_cmds.so", "libdhcp_stat_cmds.so", "libdhcp_ha.so"})
+	hooks, err := resolveHooksFor(opts.Kea, bundle, append(append([]string{"libdhcp_lease_cmds.so", "libdhcp_stat_cmds.so"}, opts.ExtraHooks...), "libdhcp_ha.so"))
 	if err != nil {
 		skipOrFail(t, "%v", err)
 		return nil
