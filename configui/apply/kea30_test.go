@@ -5,103 +5,32 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ddiscope/ddiscope/configui/store"
 	"github.com/ddiscope/ddiscope/internal/keactl"
+	"github.com/ddiscope/ddiscope/internal/keatest"
 	"github.com/ddiscope/ddiscope/internal/pgtest"
 )
 
-// kea30Bundle is the real Kea 3.0.4 built for this project (shared/kea/README.md).
-const kea30Bundle = "/work/shared/kea/kea-3.0.4-debian12-amd64.tar.xz"
-
-// startKea30 extracts the bundle and runs its kea-dhcp4 with config (a
-// format string given the HTTP port); it returns the daemon's URL and its
-// configuration file. It skips without the bundle, and fails under CI=true.
-func startKea30(t *testing.T, config string) (string, string) {
+// startKea30 runs the real Kea 3.0.4 (keatest's bundle) with subnet_cmds,
+// a subnet in a shared network and one at top level, on its own HTTP
+// listener; it returns the daemon's URL and its configuration file.
+func startKea30(t *testing.T) (string, string) {
 	t.Helper()
-	if _, err := os.Stat(kea30Bundle); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Kea 3.0.4 bundle: %v (CI=true, so this is an error)", err)
-		}
-		t.Skipf("Kea 3.0.4 bundle: %v", err)
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("tar", "-xJf", kea30Bundle, "-C", dir).CombinedOutput(); err != nil {
-		t.Fatalf("extracting %s: %v: %s", kea30Bundle, err, out)
-	}
-	root := filepath.Join(dir, "kea-3.0.4")
-	run := filepath.Join(dir, "run")
-	if err := os.MkdirAll(run, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(),
-		"KEA_HOOKS_PATH="+filepath.Join(root, "lib/kea/hooks"), "KEA_LFC_EXECUTABLE="+filepath.Join(root, "sbin/kea-lfc"),
-		"KEA_CONTROL_SOCKET_DIR="+run, "KEA_PIDFILE_DIR="+run, "KEA_LOCKFILE_DIR="+run,
-		"KEA_LOG_FILE_DIR="+dir, "KEA_LEGAL_LOG_DIR="+dir, "KEA_DHCP_DATA_DIR="+dir)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cfg := filepath.Join(dir, "kea-dhcp4.json")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, config, port), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(filepath.Join(root, "sbin/kea-dhcp4"), "-c", cfg)
-	cmd.Env = env
-	out, _ := os.Create(filepath.Join(dir, "stdout.txt"))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "kea-dhcp4.log"))
-			t.Logf("kea-dhcp4 3.0.4 log:\n%s", b)
-		}
+	lab := keatest.Start(t, keatest.Options{Kea: keatest.Kea30, HTTP: true,
+		Hooks: []string{"libdhcp_lease_cmds.so", "libdhcp_subnet_cmds.so"},
+		SharedNetworks4: `[ { "name": "campus", "subnet4": [
+     { "id": 1, "subnet": "10.1.0.0/24", "pools": [ { "pool": "10.1.0.10-10.1.0.19" } ] } ] } ]`,
+		Subnet4: `[ { "id": 3, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.100-192.0.2.149" } ] } ]`,
+		Extra4:  `{"valid-lifetime": 7200, "option-data": []}`,
 	})
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	c, _ := keactl.New(keactl.Options{Name: "probe", URL: url})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := c.Call(context.Background(), "version-get", "", nil); err == nil {
-			return url, cfg
-		} else if time.Now().After(deadline) {
-			t.Fatalf("kea-dhcp4 3.0.4 did not answer on %s: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return lab.HTTP4URL, filepath.Join(lab.Dir, "kea-dhcp4.json")
 }
-
-const kea30Config = `{"Dhcp4": {
-  "interfaces-config": { "interfaces": [] },
-  "lease-database": { "type": "memfile", "persist": true, "name": "kea-leases4.csv", "lfc-interval": 0 },
-  "control-sockets": [ { "socket-type": "http", "socket-address": "127.0.0.1", "socket-port": %d } ],
-  "hooks-libraries": [ { "library": "libdhcp_lease_cmds.so" }, { "library": "libdhcp_subnet_cmds.so" } ],
-  "valid-lifetime": 7200,
-  "shared-networks": [ { "name": "campus", "subnet4": [
-     { "id": 1, "subnet": "10.1.0.0/24", "pools": [ { "pool": "10.1.0.10-10.1.0.19" } ] } ] } ],
-  "subnet4": [ { "id": 3, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.100-192.0.2.149" } ] } ],
-  "loggers": [ { "name": "kea-dhcp4", "output-options": [ { "output": "kea-dhcp4.log" } ], "severity": "INFO" } ]
-}}`
 
 // setPoolOf sets the first pool of a subnet, wherever it is.
 func setPoolOf(id, rng string) EditFunc {
@@ -128,7 +57,7 @@ func setPoolOf(id, rng string) EditFunc {
 // one in a shared network, which stays there; a global change still goes
 // by config-set. Both are written to disk.
 func TestRealKea30SubnetCmds(t *testing.T) {
-	url, file := startKea30(t, kea30Config)
+	url, file := startKea30(t)
 	pg := pgtest.Start(t)
 	st, err := store.Open(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), pg.NewDatabase(t), 4,
 		store.Settings{RetryOnStartup: false, OnFail: "serve-retry-continue", ReconnectWaitTime: time.Second})

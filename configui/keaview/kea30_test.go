@@ -6,108 +6,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ddiscope/ddiscope/internal/keactl"
+	"github.com/ddiscope/ddiscope/internal/keatest"
 )
 
-// kea30Bundle is the real Kea 3.0.4 built for this project (shared/kea/README.md).
-const kea30Bundle = "/work/shared/kea/kea-3.0.4-debian12-amd64.tar.xz"
-
-// startKea30 extracts the Kea 3.0.4 bundle into a temp dir and runs
-// kea-dhcp4 with config (a format string given the HTTP port), answering on
-// its own HTTP listener. It skips without the bundle, and fails instead
-// when CI=true.
-func startKea30(t *testing.T, config string) string {
+// startKea30 runs the real Kea 3.0.4 (keatest's bundle) with subnets in
+// a shared network and at top level, answering on its own HTTP listener.
+func startKea30(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat(kea30Bundle); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Kea 3.0.4 bundle: %v (CI=true, so this is an error)", err)
-		}
-		t.Skipf("Kea 3.0.4 bundle: %v", err)
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("tar", "-xJf", kea30Bundle, "-C", dir).CombinedOutput(); err != nil {
-		t.Fatalf("extracting %s: %v: %s", kea30Bundle, err, out)
-	}
-	root := filepath.Join(dir, "kea-3.0.4")
-	run := filepath.Join(dir, "run")
-	if err := os.MkdirAll(run, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(),
-		"KEA_HOOKS_PATH="+filepath.Join(root, "lib/kea/hooks"), "KEA_LFC_EXECUTABLE="+filepath.Join(root, "sbin/kea-lfc"),
-		"KEA_CONTROL_SOCKET_DIR="+run, "KEA_PIDFILE_DIR="+run, "KEA_LOCKFILE_DIR="+run,
-		"KEA_LOG_FILE_DIR="+dir, "KEA_LEGAL_LOG_DIR="+dir, "KEA_DHCP_DATA_DIR="+dir)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cfg := filepath.Join(dir, "kea-dhcp4.json")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, config, port), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(filepath.Join(root, "sbin/kea-dhcp4"), "-c", cfg)
-	cmd.Env = env
-	out, _ := os.Create(filepath.Join(dir, "stdout.txt"))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "kea-dhcp4.log"))
-			s, _ := os.ReadFile(filepath.Join(dir, "stdout.txt"))
-			t.Logf("kea-dhcp4 3.0.4 log:\n%s\n%s", b, s)
-		}
+	lab := keatest.Start(t, keatest.Options{Kea: keatest.Kea30, HTTP: true,
+		SharedNetworks4: `[ { "name": "campus", "subnet4": [
+     { "id": 1, "subnet": "10.1.0.0/24", "pools": [ { "pool": "10.1.0.10-10.1.0.19", "pool-id": 1 }, { "pool": "10.1.0.20-10.1.0.29", "pool-id": 2 } ] } ] } ]`,
+		Subnet4: `[ { "id": 3, "subnet": "192.0.2.0/24", "valid-lifetime": 600,
+     "pools": [ { "pool": "192.0.2.100 - 192.0.2.149" }, { "pool": "192.0.2.150-192.0.2.199" }, { "pool": "192.0.2.200-192.0.2.219", "pool-id": 7 } ] } ]`,
+		Extra4: `{"valid-lifetime": 7200, "option-data": []}`,
 	})
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	c := client(t, "probe", url)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := c.Call(context.Background(), "version-get", "", nil); err == nil {
-			return url
-		} else if time.Now().After(deadline) {
-			t.Fatalf("kea-dhcp4 3.0.4 did not answer on %s: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return lab.HTTP4URL
 }
-
-const kea30Config = `{"Dhcp4": {
-  "interfaces-config": { "interfaces": [] },
-  "lease-database": { "type": "memfile", "persist": true, "name": "kea-leases4.csv", "lfc-interval": 0 },
-  "control-sockets": [ { "socket-type": "http", "socket-address": "127.0.0.1", "socket-port": %d } ],
-  "hooks-libraries": [ { "library": "libdhcp_lease_cmds.so" }, { "library": "libdhcp_stat_cmds.so" } ],
-  "valid-lifetime": 7200,
-  "shared-networks": [ { "name": "campus", "subnet4": [
-     { "id": 1, "subnet": "10.1.0.0/24", "pools": [ { "pool": "10.1.0.10-10.1.0.19", "pool-id": 1 }, { "pool": "10.1.0.20-10.1.0.29", "pool-id": 2 } ] } ] } ],
-  "subnet4": [ { "id": 3, "subnet": "192.0.2.0/24", "valid-lifetime": 600,
-     "pools": [ { "pool": "192.0.2.100 - 192.0.2.149" }, { "pool": "192.0.2.150-192.0.2.199" }, { "pool": "192.0.2.200-192.0.2.219", "pool-id": 7 } ] } ],
-  "loggers": [ { "name": "kea-dhcp4", "output-options": [ { "output": "kea-dhcp4.log" } ], "severity": "INFO" } ]
-}}`
 
 // TestRealKea30 runs the views against the real Kea 3.0.4 on its own HTTP
 // listener: config-hash-get, pool-ids and pool statistics.
 func TestRealKea30(t *testing.T) {
-	url := startKea30(t, kea30Config)
+	url := startKea30(t)
 	kc := client(t, "kea30", url)
 	ctx := context.Background()
 	kea := func(cmd string, args any) keactl.Response {
