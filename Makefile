@@ -55,12 +55,13 @@ lint:
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-# Every fuzz target (found by name), FUZZTIME each, one at a time; the
+# Every fuzz target (found by name), FUZZTIME each, JOBS at a time (each
+# with FUZZPARALLEL workers, default GOMAXPROCS); the
 # issue's bar is FUZZTIME=10m. ONLY=regexp picks some (package or name).
 # Their seed corpora run in `make test` as ordinary tests.
 FUZZTIME ?= 60s
 fuzz:
-	GO=$(GO) FUZZTIME=$(FUZZTIME) ONLY='$(or $(ONLY),.)' bash scripts/fuzz.sh
+	GO=$(GO) FUZZTIME=$(FUZZTIME) JOBS=$(or $(JOBS),1) FUZZPARALLEL=$(or $(FUZZPARALLEL),0) ONLY='$(or $(ONLY),.)' bash scripts/fuzz.sh
 
 # Installs the missing Debian packages (starting and enabling no service),
 # starts a Kea HA pair and DHCPv6 server, BIND primary and secondary,
