@@ -58,9 +58,13 @@ type Request struct {
 	Server           string // the server or pair as the pages name it (audit, lock)
 	Daemon           string // dhcp4 or dhcp6
 	Peers            []Peer
-	// Base is each peer's configuration hash the form was built from;
-	// a peer missing here is not checked.
-	Base    map[string]string
+	// Base is each peer's configuration hash the form was built from
+	// (Scope.Hash when Scope is set); a peer missing here is not checked.
+	Base map[string]string
+	// Scope, when set, is the part of the configuration the form was
+	// built from: only a change of that part conflicts, and the edit is
+	// made on the current configuration (see Scope).
+	Scope   *Scope
 	Summary string
 	Edit    EditFunc
 }
@@ -94,6 +98,21 @@ type Applier struct {
 
 	mu   sync.Mutex
 	seen []seenConfig // newest last
+	// pairs serialises this editor's changes per pair before the
+	// PostgreSQL lock is asked for: one waiting connection per pair, not
+	// one per user (the pool is small), and a pair stays locked in this
+	// process while an apply whose PostgreSQL lock died is still rolling
+	// back.
+	pairs map[string]chan struct{}
+	// unrecorded are outcomes the change log could not take (the database
+	// went away during the apply), recorded by Flush when it is back.
+	unrecorded map[int64]outcome
+}
+
+// outcome is an apply's final record.
+type outcome struct {
+	status, diff, errText string
+	steps                 []store.Step
 }
 
 type seenConfig struct {
@@ -118,7 +137,7 @@ func New(opts Options) *Applier {
 	if opts.KeepConfigs <= 0 {
 		opts.KeepConfigs = 4
 	}
-	return &Applier{opts: opts, log: opts.Logger}
+	return &Applier{opts: opts, log: opts.Logger, pairs: map[string]chan struct{}{}, unrecorded: map[int64]outcome{}}
 }
 
 // PeerConfig is one peer's configuration as read.
@@ -195,6 +214,19 @@ func (a *Applier) recall(hash string) Config {
 	return nil
 }
 
+// recallScope is a kept configuration whose part in scope hashes as base.
+func (a *Applier) recallScope(sc *Scope, daemon, base string) Config {
+	a.mu.Lock()
+	seen := slices.Clone(a.seen)
+	a.mu.Unlock()
+	for i := len(seen) - 1; i >= 0; i-- {
+		if sc.Hash(daemon, seen[i].cfg) == base {
+			return seen[i].cfg
+		}
+	}
+	return nil
+}
+
 // Preview is what a change would do, read without the lock: the diff to
 // show before the user confirms.
 type Preview struct {
@@ -255,12 +287,26 @@ func check(req Request) error {
 func (a *Applier) edit(req Request, pcs []PeerConfig) (*Preview, error) {
 	for _, pc := range pcs {
 		base, ok := req.Base[pc.Peer]
-		if !ok || base == pc.Hash {
+		if !ok {
 			continue
 		}
-		ce := &ConflictError{Peer: pc.Peer, Base: base, Now: pc.Hash}
-		if old := a.recall(base); old != nil {
-			ce.Changes = DiffConfigs(old, pc.Config)
+		if req.Scope == nil {
+			if base == pc.Hash {
+				continue
+			}
+			ce := &ConflictError{Peer: pc.Peer, Base: base, Now: pc.Hash}
+			if old := a.recall(base); old != nil {
+				ce.Changes = DiffConfigs(old, pc.Config)
+			}
+			return nil, ce
+		}
+		now := req.Scope.Hash(req.Daemon, pc.Config)
+		if base == now {
+			continue
+		}
+		ce := &ConflictError{Peer: pc.Peer, Scope: req.Scope.Name, Base: base, Now: now}
+		if old := a.recallScope(req.Scope, req.Daemon, base); old != nil {
+			ce.Changes = DiffConfigs(req.Scope.Part(req.Daemon, old), req.Scope.Part(req.Daemon, pc.Config))
 		}
 		return nil, ce
 	}
@@ -356,14 +402,11 @@ func (a *Applier) Apply(ctx context.Context, req Request) (*Result, error) {
 	if a.opts.Store == nil {
 		return nil, fmt.Errorf("%w: no database for the audit trail", ErrRefused)
 	}
-	lockName := lockName(req)
-	lctx, cancel := context.WithTimeout(ctx, a.opts.LockWait)
-	lock, err := a.opts.Store.Lock(lctx, lockName)
-	cancel()
+	lock, unlock, err := a.lockPair(ctx, req.Server, req.Daemon, peerNames(req.Peers))
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot lock %s: %w", ErrRefused, req.Server, err)
+		return nil, err
 	}
-	defer lock.Unlock()
+	defer unlock()
 
 	r := &run{a: a, req: req}
 	rec := store.Change{Username: req.User, RemoteAddr: req.RemoteAddr, Server: req.Server, Daemon: req.Daemon,
@@ -371,9 +414,9 @@ func (a *Applier) Apply(ctx context.Context, req Request) (*Result, error) {
 	// An attempt refused under the lock is recorded too (nothing was sent
 	// to Kea but reads).
 	refused := func(status, diff string, err error) error {
-		if id, serr := a.opts.Store.StartChange(ctx, rec); serr == nil {
-			_ = a.opts.Store.FinishChange(ctx, id, status, diff, err.Error(), r.steps)
-		}
+		c := rec
+		c.Status, c.Diff, c.Error, c.Steps = status, diff, err.Error(), r.steps
+		_, _ = a.opts.Store.RecordChange(ctx, c)
 		return err
 	}
 	pcs, err := r.readAll(ctx)
@@ -419,21 +462,133 @@ func (a *Applier) Apply(ctx context.Context, req Request) (*Result, error) {
 	if applyErr != nil {
 		errText = applyErr.Error()
 	}
-	// The change is done whatever the database says now; record it with a
-	// context of its own so a caller that gave up does not lose the row.
-	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer fcancel()
-	if err := a.opts.Store.FinishChange(fctx, id, status, diff, errText, r.steps); err != nil {
-		a.log.Error("recording the outcome of a change", "change", id, "status", status, "err", err)
-		applyErr = errors.Join(applyErr, fmt.Errorf("recording the outcome in the audit trail: %w", err))
+	if err := a.finish(ctx, id, outcome{status, diff, errText, r.steps}); err != nil {
+		applyErr = errors.Join(applyErr, err)
 	}
 	return res, applyErr
 }
 
-func lockName(req Request) string {
-	names := peerNames(req.Peers)
+// finish records an apply's outcome. The change is done whatever the
+// database says now: with a context of its own, so a caller that gave up
+// does not lose the row, and when the database is away the outcome is kept
+// for Flush (the pair stays refused to other editors meanwhile, since its
+// row still says running).
+func (a *Applier) finish(ctx context.Context, id int64, o outcome) error {
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer fcancel()
+	err := a.opts.Store.FinishChange(fctx, id, o.status, o.diff, o.errText, o.steps)
+	if err == nil {
+		return nil
+	}
+	a.mu.Lock()
+	a.unrecorded[id] = o
+	a.mu.Unlock()
+	a.log.Error("recording the outcome of a change; kept until the database is back", "change", id, "status", o.status, "err", err)
+	return fmt.Errorf("%w: change #%d (%s) could not be recorded (%w); this editor records it when the database is back, and no other change to these servers starts until then",
+		ErrNotRecorded, id, o.status, err)
+}
+
+// Unrecorded is the ids of outcomes kept for the change log.
+func (a *Applier) Unrecorded() []int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]int64, 0, len(a.unrecorded))
+	for id := range a.unrecorded {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Flush records the outcomes the database could not take, oldest first,
+// and stops at the first failure.
+func (a *Applier) Flush(ctx context.Context) error {
+	for _, id := range a.Unrecorded() {
+		a.mu.Lock()
+		o, ok := a.unrecorded[id]
+		a.mu.Unlock()
+		if !ok {
+			continue
+		}
+		if err := a.opts.Store.FinishChange(ctx, id, o.status, o.diff, o.errText, o.steps); err != nil {
+			return fmt.Errorf("recording change #%d: %w", id, err)
+		}
+		a.mu.Lock()
+		delete(a.unrecorded, id)
+		a.mu.Unlock()
+		a.log.Info("recorded a change's outcome after the database came back", "change", id, "status", o.status)
+	}
+	return nil
+}
+
+// Run records kept outcomes as soon as the database takes them, every
+// every until ctx ends (the editor runs it beside the store's watcher).
+func (a *Applier) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if ids := a.Unrecorded(); len(ids) > 0 {
+				a.log.Error("stopping with change outcomes not recorded: their rows stay running", "changes", ids)
+			}
+			return
+		case <-t.C:
+		}
+		if len(a.Unrecorded()) > 0 && a.opts.Store.Up() {
+			if err := a.Flush(ctx); err != nil {
+				a.log.Warn("recording kept change outcomes", "err", err)
+			}
+		}
+	}
+}
+
+// lockPair takes the pair: this editor's own lock first, then the
+// PostgreSQL advisory lock shared with other editors; then it records
+// what this editor still keeps and refuses while an earlier change on the
+// pair has no outcome in the change log (InDoubtError).
+func (a *Applier) lockPair(ctx context.Context, server, daemon string, peers []string) (*store.Lock, func(), error) {
+	name := lockName(daemon, peers)
+	lctx, cancel := context.WithTimeout(ctx, a.opts.LockWait)
+	defer cancel()
+	a.mu.Lock()
+	ch, ok := a.pairs[name]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		a.pairs[name] = ch
+	}
+	a.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+	case <-lctx.Done():
+		return nil, nil, fmt.Errorf("%w: cannot lock %s: %w (waited until %v)", ErrRefused, server, store.ErrLocked, lctx.Err())
+	}
+	release := func() { <-ch }
+	lock, err := a.opts.Store.Lock(lctx, name)
+	if err != nil {
+		release()
+		return nil, nil, fmt.Errorf("%w: cannot lock %s: %w", ErrRefused, server, err)
+	}
+	unlock := func() { lock.Unlock(); release() }
+	if err := a.Flush(ctx); err != nil {
+		a.log.Warn("recording kept change outcomes", "err", err)
+	}
+	running, err := a.opts.Store.RunningChanges(ctx, daemon, peers)
+	if err != nil {
+		unlock()
+		return nil, nil, fmt.Errorf("%w: cannot read the change log of %s: %w", ErrRefused, server, err)
+	}
+	if len(running) > 0 {
+		unlock()
+		return nil, nil, &InDoubtError{Change: running[0]}
+	}
+	return lock, unlock, nil
+}
+
+func lockName(daemon string, peers []string) string {
+	names := slices.Clone(peers)
 	slices.Sort(names)
-	return req.Daemon + ":" + strings.Join(names, "+")
+	return daemon + ":" + strings.Join(names, "+")
 }
 
 func peerNames(ps []Peer) []string {

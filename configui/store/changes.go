@@ -65,6 +65,48 @@ func (s *Store) StartChange(ctx context.Context, c Change) (int64, error) {
 	return id, s.check(err)
 }
 
+// RecordChange records an attempt that is over already (refused under the
+// lock: nothing was sent to Kea but reads), in one statement, so that it
+// is never left running.
+func (s *Store) RecordChange(ctx context.Context, c Change) (int64, error) {
+	if err := s.ready(); err != nil {
+		return 0, err
+	}
+	steps, err := json.Marshal(nonNil(c.Steps))
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = s.pool.QueryRow(ctx, `INSERT INTO changes (username, remote_addr, server, daemon, peers, summary, diff, status, error, steps, finished_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()) RETURNING id`,
+		c.Username, c.RemoteAddr, c.Server, c.Daemon, c.Peers, c.Summary, c.Diff, c.Status, c.Error, steps).Scan(&id)
+	return id, s.check(err)
+}
+
+// RunningChanges are the attempts on any of peers' daemon still marked
+// running, oldest first: under the pair's lock, each is an apply whose
+// editor lost the database or stopped before recording its outcome.
+func (s *Store) RunningChanges(ctx context.Context, daemon string, peers []string) ([]Change, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, started_at, username, server FROM changes
+		WHERE status = 'running' AND daemon = $1 AND peers && $2 ORDER BY id`, daemon, peers)
+	if err != nil {
+		return nil, s.check(err)
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		if err := rows.Scan(&c.ID, &c.StartedAt, &c.Username, &c.Server); err != nil {
+			return nil, s.check(err)
+		}
+		out = append(out, c)
+	}
+	return out, s.check(rows.Err())
+}
+
 // FinishChange stores an attempt's outcome.
 func (s *Store) FinishChange(ctx context.Context, id int64, status, diff, errText string, steps []Step) error {
 	if err := s.ready(); err != nil {
