@@ -355,6 +355,8 @@ type run struct {
 	req   Request
 	steps []store.Step
 	mu    sync.Mutex
+	// unwritten are peers rolled back whose file could not be rewritten.
+	unwritten []string
 }
 
 func (r *run) step(peer, command string, began time.Time, result int, text string, ok bool) {
@@ -380,9 +382,35 @@ func (r *run) call(ctx context.Context, p Peer, command string, args any) (keact
 	text := resp.Text
 	if command == "config-write" && len(resp.Arguments) > 0 {
 		text += " " + string(resp.Arguments)
+		if err := writtenSize(resp.Arguments); err != nil {
+			text += ": " + err.Error()
+			r.step(p.Name, command, began, resp.Result, text, false)
+			return resp, &StepError{Peer: p.Name, Command: command, Text: text, Err: err}
+		}
 	}
 	r.step(p.Name, command, began, resp.Result, text, true)
 	return resp, nil
+}
+
+// errWriteFailed is a config-write Kea called successful that wrote
+// nothing whole.
+var errWriteFailed = errors.New("Kea says successful but reports size -1: the write failed (disk full or an I/O error), and the file may be cut short")
+
+// writtenSize checks config-write's reported size. Kea (2.2 to 3.0)
+// writes the file through a C++ stream it never checks: on ENOSPC it still
+// answers "successful", with the stream's failed position as the size, -1
+// (measured on a full tmpfs, TestRealHAPairApply/SecondPeerDiskFullRolledBack).
+func writtenSize(args json.RawMessage) error {
+	var w struct {
+		Size *json.Number `json:"size"`
+	}
+	if json.Unmarshal(args, &w) != nil || w.Size == nil {
+		return nil // an older or newer reply without a size: nothing to check
+	}
+	if n, err := w.Size.Int64(); err != nil || n <= 0 {
+		return errWriteFailed
+	}
+	return nil
 }
 
 // keaText is Kea's own message when Kea answered, else the error.
@@ -888,6 +916,7 @@ func (r *run) rollback(ctx context.Context, pcs []PeerConfig, touched int, cause
 		rb.RolledBack = append(rb.RolledBack, pe.Name)
 	}
 	slices.Reverse(rb.RolledBack)
+	rb.Unwritten = r.unwritten
 	if len(rb.Failed) > 0 {
 		rb.RBErr = errors.Join(errs...)
 		r.a.log.Error("rollback failed", "server", r.req.Server, "failed", rb.Failed, "err", rb.RBErr)
@@ -913,9 +942,13 @@ func (r *run) restore(ctx context.Context, p Peer, orig PeerConfig) error {
 		return err
 	}
 	// The file may hold the new configuration: write the old one back.
-	// A failure here is recorded but the running configuration is what
-	// serves clients, so it does not undo the rollback.
-	_, _ = r.call(ctx, p, "config-write", nil)
+	// A failure here is recorded and said, but the running configuration
+	// is what serves clients, so it does not undo the rollback.
+	if _, err := r.call(ctx, p, "config-write", nil); err != nil {
+		r.mu.Lock()
+		r.unwritten = append(r.unwritten, p.Name)
+		r.mu.Unlock()
+	}
 	began := time.Now()
 	back, err := r.a.configGet(ctx, p, r.req.Daemon)
 	if err != nil {

@@ -74,6 +74,10 @@ type RollbackError struct {
 	RolledBack []string // peers put back to the configuration read at the start
 	Failed     []string // peers the rollback could not restore
 	RBErr      error
+	// Unwritten are peers rolled back whose configuration file could not
+	// be written again (config-write failed): they serve the old
+	// configuration, but their file may hold the new one, or be cut short.
+	Unwritten []string
 }
 
 func (e *RollbackError) Error() string {
@@ -81,6 +85,10 @@ func (e *RollbackError) Error() string {
 	b.WriteString(e.Cause.Error())
 	if len(e.RolledBack) > 0 {
 		fmt.Fprintf(&b, "; rolled back %s to the configuration read before the change", strings.Join(e.RolledBack, ", "))
+	}
+	if len(e.Unwritten) > 0 {
+		fmt.Fprintf(&b, "; the configuration file of %s could not be written back: it serves the old configuration, but its file may not hold it (a restart would read that file): free the disk and send config-write",
+			strings.Join(e.Unwritten, ", "))
 	}
 	if len(e.Failed) > 0 {
 		fmt.Fprintf(&b, "; ROLLBACK FAILED on %s: %v", strings.Join(e.Failed, ", "), e.RBErr)

@@ -320,6 +320,38 @@ func TestRealHAPairApply(t *testing.T) {
 		}
 	})
 
+	t.Run("SecondPeerDiskFullRolledBack", func(t *testing.T) {
+		before := f.hashes(t, a)
+		undo := fillDisk(t, f.h.Servers[1])
+		defer undo()
+		res, err := a.Apply(ctx, f.request(a, t, setPool(1, "198.18.2.15-198.18.2.45")))
+		for _, s := range res.Steps {
+			t.Logf("  %s %s ok=%v %s (%s)", s.Peer, s.Command, s.OK, s.Text, s.Took)
+		}
+		var rb *RollbackError
+		if !errors.As(err, &rb) || len(rb.Failed) > 0 || strings.Join(rb.RolledBack, ",") != "kea1,kea2" {
+			t.Fatalf("want kea1 and kea2 rolled back, got %v", err)
+		}
+		var se *StepError
+		if !errors.As(err, &se) || se.Peer != "kea2" || se.Command != "config-write" {
+			t.Fatalf("want kea2's config-write named, got %v", err)
+		}
+		t.Logf("the user is told: %v", err)
+		if !strings.Contains(se.Text, "Configuration written to") || !strings.Contains(se.Text, `"size": -1`) {
+			t.Fatalf("Kea's own answer is not shown: %s", se.Text)
+		}
+		if res.Status != store.ChangeRolledBack || strings.Join(rb.Unwritten, ",") != "kea2" {
+			t.Fatalf("status %s, unwritten %v", res.Status, rb.Unwritten)
+		}
+		if after := f.hashes(t, a); after["kea1"] != before["kea1"] || after["kea2"] != before["kea2"] {
+			t.Fatalf("hashes before %v, after the rollback %v", before, after)
+		}
+		c, err := f.st.Change(ctx, res.ChangeID)
+		if err != nil || c.Status != store.ChangeRolledBack || !strings.Contains(c.Error, "config-write on kea2") || !strings.Contains(c.Error, se.Text) {
+			t.Fatalf("audit row: %+v %v", c, err)
+		}
+	})
+
 	t.Run("DatabaseStoppedRefused", func(t *testing.T) {
 		before := f.hashes(t, a)
 		req := f.request(a, t, setPool(1, "198.18.2.15-198.18.2.49"))
