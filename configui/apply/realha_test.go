@@ -28,10 +28,12 @@ type pairFixture struct {
 	peers []Peer
 }
 
-func startPair(t *testing.T) *pairFixture {
+func startPair(t *testing.T) *pairFixture { return startPairWith(t, keatest.HAOptions{}) }
+
+func startPairWith(t testing.TB, opts keatest.HAOptions) *pairFixture {
 	t.Helper()
 	f := &pairFixture{pg: pgtest.Start(t)}
-	f.h = keatest.StartHA(t, keatest.HAOptions{})
+	f.h = keatest.StartHA(t, opts)
 	st, err := store.Open(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), f.pg.NewDatabase(t), 4,
 		store.Settings{RetryOnStartup: false, OnFail: "serve-retry-continue", ReconnectWaitTime: time.Second})
 	if err != nil {
@@ -50,7 +52,7 @@ func startPair(t *testing.T) *pairFixture {
 }
 
 // hashes reads both peers' configuration hashes.
-func (f *pairFixture) hashes(t *testing.T, a *Applier) map[string]string {
+func (f *pairFixture) hashes(t testing.TB, a *Applier) map[string]string {
 	t.Helper()
 	pcs, err := a.Read(context.Background(), "dhcp4", f.peers)
 	if err != nil {
