@@ -85,9 +85,11 @@ type Options struct {
 	// show what changed on a conflict. Default 4.
 	KeepConfigs int
 
-	// afterSet is called after peer i's config-set succeeded (tests make
-	// the next peer fail there for real).
-	afterSet func(i int)
+	// AfterSet, when set, is called after peer i (in Request.Peers order)
+	// took the change and before its HA wait: a seam for fault tests,
+	// which make the next step fail there for real (a peer stopped, the
+	// editor's PostgreSQL killed).
+	AfterSet func(i int)
 }
 
 // Applier applies changes. It is safe for concurrent use; changes to the
@@ -721,8 +723,8 @@ func (r *run) apply(ctx context.Context, lock *store.Lock, pcs []PeerConfig, p *
 		} else if _, err := r.call(ctx, pe, "config-set", map[string]any(p.Edited[i])); err != nil {
 			return fail(err)
 		}
-		if r.a.opts.afterSet != nil {
-			r.a.opts.afterSet(i)
+		if r.a.opts.AfterSet != nil {
+			r.a.opts.AfterSet(i)
 		}
 		if err := r.waitHA(ctx, pe, pcs[i].HAState, false); err != nil {
 			return fail(err)

@@ -50,12 +50,12 @@ func TestRealHAPairDatabaseKilledMidApply(t *testing.T) {
 
 	t.Run("BetweenPeersBothBackAndPairRefusedUntilRecorded", func(t *testing.T) {
 		before := f.hashes(t, a)
-		a.opts.afterSet = func(i int) {
+		a.opts.AfterSet = func(i int) {
 			if i == 0 {
 				f.pg.Kill(t)
 			}
 		}
-		defer func() { a.opts.afterSet = nil }()
+		defer func() { a.opts.AfterSet = nil }()
 		req := f.request(a, t, setPool(1, "198.18.2.15-198.18.2.39"))
 		res, err := a.Apply(ctx, req)
 		t.Logf("the user is told: %v", err)
@@ -142,12 +142,12 @@ func TestRealHAPairDatabaseKilledMidApply(t *testing.T) {
 	})
 
 	t.Run("AfterLastPeerAppliedAndRecordedLater", func(t *testing.T) {
-		a.opts.afterSet = func(i int) {
+		a.opts.AfterSet = func(i int) {
 			if i == 1 {
 				f.pg.Kill(t)
 			}
 		}
-		defer func() { a.opts.afterSet = nil }()
+		defer func() { a.opts.AfterSet = nil }()
 		res, err := a.Apply(ctx, f.request(a, t, setPool(1, "198.18.2.15-198.18.2.35")))
 		if res == nil || res.Status != store.ChangeApplied || !errors.Is(err, ErrNotRecorded) {
 			t.Fatalf("want applied and not recorded yet, got %+v %v", res, err)

@@ -378,7 +378,7 @@ func TestRealHAPairPeerStoppedMidApply(t *testing.T) {
 	ctx := context.Background()
 	a := New(Options{Store: f.st, HAWait: 10 * time.Second})
 	before := f.hashes(t, a)
-	a.opts.afterSet = func(i int) {
+	a.opts.AfterSet = func(i int) {
 		if i == 0 {
 			f.h.Servers[1].Stop4(t)
 		}
@@ -400,7 +400,7 @@ func TestRealHAPairPeerStoppedMidApply(t *testing.T) {
 	}
 	// With kea2 still down, a new change is refused before anything is
 	// sent, and the refusal is in the change log.
-	a.opts.afterSet = nil
+	a.opts.AfterSet = nil
 	_, err = a.Apply(ctx, Request{User: "ann", Server: "kea1+kea2", Daemon: "dhcp4", Peers: f.peers, Edit: setPool(1, "198.18.2.15-198.18.2.29")})
 	var se *StepError
 	if !errors.As(err, &se) || se.Peer != "kea2" || se.Command != "config-get" {

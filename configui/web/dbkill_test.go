@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ddiscope/ddiscope/configui/apply"
 	"github.com/ddiscope/ddiscope/configui/store"
 	"github.com/ddiscope/ddiscope/internal/pgtest"
 )
@@ -117,5 +118,64 @@ func TestDatabaseKilledDuringInboxWrites(t *testing.T) {
 	}
 	if n := e.alertCount(); n != 3*senders*each {
 		t.Errorf("%d alerts stored after the retries, want %d", n, 3*senders*each)
+	}
+}
+
+// TestRealHADatabaseKilledMidApply SIGKILLs PostgreSQL while an apply
+// from the pools form is between the two peers of a real Kea 2.2 pair:
+// the result page says the change was rolled back on kea1, that the change
+// log could not record it, and keeps the user's input; once PostgreSQL is
+// back and the outcome recorded, the kept input applies.
+func TestRealHADatabaseKilledMidApply(t *testing.T) {
+	he := newHAEditor(t)
+	otto := he.signedIn("otto")
+	he.srv.apply = apply.New(apply.Options{Store: he.store, Logger: quiet, AfterSet: func(i int) {
+		if i == 0 {
+			he.pg.Kill(t)
+		}
+	}})
+	action, f := he.openPoolsForm(otto, "3")
+	f.Set("pool.1", "198.18.2.15-198.18.2.33")
+	_, body := he.post(otto, action, f)
+	_, confirm := editForm(t, body)
+	before := he.hashes()
+	resp, body := he.post(otto, action, confirm)
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "Not applied (rolled-back)") ||
+		!strings.Contains(body, "lock was lost before kea2") || !strings.Contains(body, "could not record this outcome") {
+		t.Fatalf("the result page: %s\n%s", resp.Status, body)
+	}
+	if he.hashes() != before {
+		t.Fatal("half-applied: a peer kept the change")
+	}
+	action, kept := editForm(t, body)
+	if kept.Get("pool.1") != "198.18.2.15-198.18.2.33" || kept.Get("step") != "preview" {
+		t.Fatalf("the input is not kept: %v", kept)
+	}
+
+	he.pg.Restart(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for len(he.srv.apply.Unrecorded()) > 0 {
+		if he.store.Up() {
+			he.srv.apply.Flush(context.Background())
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the outcome was not recorded within 30 s of the restart")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if cs, err := he.store.Changes(context.Background(), store.ChangeFilter{Limit: 1}); err != nil || cs[0].Status != store.ChangeRolledBack {
+		t.Fatalf("the change log: %+v %v", cs, err)
+	}
+	he.srv.apply = apply.New(apply.Options{Store: he.store, Logger: quiet})
+	resp, body = he.post(otto, action, kept)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("previewing the kept input: %s\n%s", resp.Status, body)
+	}
+	_, confirm = editForm(t, body)
+	if resp, body = he.post(otto, action, confirm); resp.StatusCode != 200 || !strings.Contains(body, "Applied") {
+		t.Fatalf("applying the kept input: %s\n%s", resp.Status, body)
+	}
+	if got := he.pools(1, 3); got[1] != "198.18.2.15-198.18.2.33" {
+		t.Fatalf("kea2 pools: %v", got)
 	}
 }
