@@ -573,14 +573,39 @@ func (a *Applier) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// lockPair takes the pair: this editor's own lock first, then the
-// PostgreSQL advisory lock shared with other editors; then it records
-// what this editor still keeps and refuses while an earlier change on the
-// pair has no outcome in the change log (InDoubtError).
-func (a *Applier) lockPair(ctx context.Context, server, daemon string, peers []string) (*store.Lock, func(), error) {
-	name := lockName(daemon, peers)
+// CloseInterrupted closes change id, left running by an editor that lost
+// the database or stopped mid-apply, once an admin has checked the servers
+// (store.ChangeInterrupted). It takes the pair's lock first, so a change
+// whose apply is still going on cannot be closed under it.
+func (a *Applier) CloseInterrupted(ctx context.Context, id int64, admin, note string) error {
+	c, err := a.opts.Store.Change(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != store.ChangeRunning {
+		return fmt.Errorf("change #%d is %s, not running: %w", id, c.Status, store.ErrNotFound)
+	}
+	name := lockName(c.Daemon, c.Peers)
 	lctx, cancel := context.WithTimeout(ctx, a.opts.LockWait)
 	defer cancel()
+	release, err := a.pairSlot(lctx, c.Server, name)
+	if err != nil {
+		return err
+	}
+	defer release()
+	lock, err := a.opts.Store.Lock(lctx, name)
+	if err != nil {
+		return fmt.Errorf("%w: cannot lock %s: %w", ErrRefused, c.Server, err)
+	}
+	defer lock.Unlock()
+	if err := a.Flush(ctx); err != nil {
+		a.log.Warn("recording kept change outcomes", "err", err)
+	}
+	return a.opts.Store.CloseInterrupted(ctx, id, admin, note)
+}
+
+// pairSlot takes this editor's own lock of a pair, waiting until ctx ends.
+func (a *Applier) pairSlot(ctx context.Context, server, name string) (func(), error) {
 	a.mu.Lock()
 	ch, ok := a.pairs[name]
 	if !ok {
@@ -590,10 +615,24 @@ func (a *Applier) lockPair(ctx context.Context, server, daemon string, peers []s
 	a.mu.Unlock()
 	select {
 	case ch <- struct{}{}:
-	case <-lctx.Done():
-		return nil, nil, fmt.Errorf("%w: cannot lock %s: %w (waited until %v)", ErrRefused, server, store.ErrLocked, lctx.Err())
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: cannot lock %s: %w (waited until %v)", ErrRefused, server, store.ErrLocked, ctx.Err())
 	}
-	release := func() { <-ch }
+}
+
+// lockPair takes the pair: this editor's own lock first, then the
+// PostgreSQL advisory lock shared with other editors; then it records
+// what this editor still keeps and refuses while an earlier change on the
+// pair has no outcome in the change log (InDoubtError).
+func (a *Applier) lockPair(ctx context.Context, server, daemon string, peers []string) (*store.Lock, func(), error) {
+	name := lockName(daemon, peers)
+	lctx, cancel := context.WithTimeout(ctx, a.opts.LockWait)
+	defer cancel()
+	release, err := a.pairSlot(lctx, server, name)
+	if err != nil {
+		return nil, nil, err
+	}
 	lock, err := a.opts.Store.Lock(lctx, name)
 	if err != nil {
 		release()

@@ -19,6 +19,9 @@ const (
 	ChangeRolledBack     = "rolled-back"
 	ChangeRollbackFailed = "rollback-failed"
 	ChangeConflict       = "conflict"
+	// ChangeInterrupted is a change left running (its editor lost the
+	// database or stopped mid-apply), closed by an admin.
+	ChangeInterrupted = "interrupted"
 )
 
 // Step is one command of an apply as Kea answered it.
@@ -105,6 +108,25 @@ func (s *Store) RunningChanges(ctx context.Context, daemon string, peers []strin
 		out = append(out, c)
 	}
 	return out, s.check(rows.Err())
+}
+
+// CloseInterrupted closes a change still marked running as interrupted,
+// with who closed it and what they found; ErrNotFound when no such change
+// is running.
+func (s *Store) CloseInterrupted(ctx context.Context, id int64, by, note string) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE changes SET status = $2, finished_at = now(),
+		error = concat_ws(' ', nullif(error, ''), $3::text) WHERE id = $1 AND status = $4`,
+		id, ChangeInterrupted, "Closed as interrupted by "+by+": "+note, ChangeRunning)
+	if err != nil {
+		return s.check(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // FinishChange stores an attempt's outcome.
