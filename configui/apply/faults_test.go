@@ -109,7 +109,8 @@ func TestRealHAPairDatabaseKilledMidApply(t *testing.T) {
 		// The first editor records it as soon as the database takes it.
 		rctx, rcancel := context.WithCancel(ctx)
 		go a.Run(rctx, 100*time.Millisecond)
-		deadline := time.Now().Add(20 * time.Second)
+		began := time.Now()
+		deadline := began.Add(20 * time.Second)
 		for len(a.Unrecorded()) > 0 {
 			if time.Now().After(deadline) {
 				t.Fatal("the kept outcome was not recorded within 20 s")
@@ -117,6 +118,7 @@ func TestRealHAPairDatabaseKilledMidApply(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		rcancel()
+		t.Logf("the kept outcome was recorded %s after Run started (period 100 ms)", time.Since(began).Round(time.Millisecond))
 		c, err := f.st.Change(ctx, res.ChangeID)
 		if err != nil || c.Status != store.ChangeRolledBack || c.FinishedAt == nil || !strings.Contains(c.Error, "lock was lost before kea2") {
 			t.Fatalf("recorded row: %+v %v", c, err)
