@@ -2,9 +2,13 @@
 // builds an Edit, and Apply takes it to every peer of a server or HA pair
 // safely (no HTML here):
 //
-//  1. lock the pair (a PostgreSQL advisory lock, released on every path);
-//  2. read each peer's config-get and compare its hash with the one the
-//     form was built from (*ConflictError on a mismatch, with what changed);
+//  1. lock the pair (this editor's own lock, then a PostgreSQL advisory
+//     lock, released on every path), and refuse while an earlier change of
+//     the pair is still running in the change log (*InDoubtError: its
+//     editor lost the database mid-apply);
+//  2. read each peer's config-get and compare its hash, or the hash of the
+//     part the form was built from (Scope: its subnet), with the form's
+//     (*ConflictError on a mismatch, with what changed);
 //  3. refuse unless every peer is up and, with HA, serving;
 //  4. apply the edit to each peer's whole configuration and diff it;
 //  5. record the attempt in the audit trail (nothing is sent to Kea
@@ -20,7 +24,8 @@
 //     host_cmds and the change fits them; see subnetcmds.go, hostcmds.go);
 //  8. on any failure, put the peers already changed back to the
 //     configuration read in step 2 (config-set, wait, config-write), and say
-//     so; the audit row gets every step with Kea's own messages.
+//     so; the audit row gets every step with Kea's own messages (kept and
+//     recorded later when the database cannot take it now: Flush, Run).
 package apply
 
 import (
