@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -181,6 +182,15 @@ func fillDisk(t *testing.T, l *keatest.Lab) func() {
 	if pid == 0 {
 		t.Fatal("kea-dhcp4 is not running")
 	}
+	// A daemon run without `ip netns exec` (keatest's single Kea 3.0 lab)
+	// shares the test's mount namespace, the host's: the mounts are made
+	// there, and unmounted in cleanup even when the test fails.
+	self, err1 := os.Readlink("/proc/self/ns/mnt")
+	kea, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	if err1 != nil || err2 != nil {
+		t.Fatalf("mount namespaces: %v %v", err1, err2)
+	}
+	shared := self == kea
 	cfg := filepath.Join(l.Dir, "kea-dhcp4.json")
 	tiny := filepath.Join(l.Dir, "tiny")
 	if err := os.MkdirAll(tiny, 0o755); err != nil {
@@ -200,6 +210,13 @@ dd if=/dev/zero of=%[1]s/fill bs=4096 2>/dev/null || true
 : > %[2]s
 dd if=/dev/zero of=%[1]s/fill2 bs=4096 2>/dev/null || true
 dd if=/dev/zero of=%[1]s/fill3 bs=1 2>/dev/null || true`, tiny, cfg))
-	t.Logf("kea-dhcp4 %d sees: %s", pid, strings.TrimSpace(ns("df -k "+tiny+" | tail -1")))
-	return func() { ns(fmt.Sprintf("umount %s; umount %s", cfg, tiny)) }
+	var once sync.Once
+	undo := func() {
+		once.Do(func() { ns(fmt.Sprintf("umount %s || umount -l %s; umount %s || umount -l %s", cfg, cfg, tiny, tiny)) })
+	}
+	if shared {
+		t.Cleanup(undo)
+	}
+	t.Logf("kea-dhcp4 %d sees (own mount namespace: %v): %s", pid, !shared, strings.TrimSpace(ns("df -k "+tiny+" | tail -1")))
+	return undo
 }
