@@ -172,10 +172,11 @@ func TestRealHAPairDatabaseKilledMidApply(t *testing.T) {
 }
 
 // fillDisk puts the configuration file of lab l's kea-dhcp4 on a tmpfs
-// of a few pages, seen only in that daemon's own mount namespace (the one
-// `ip netns exec` made for it: the host's mounts are untouched), and fills
-// the tmpfs: Kea's config-write then runs out of space (ENOSPC) for real.
-// The returned func unmounts both.
+// of a few pages and fills the tmpfs: Kea's config-write then runs out of
+// space (ENOSPC) for real. The mounts are made in the daemon's own mount
+// namespace (the one `ip netns exec` made for it: the host's mounts are
+// untouched), or, for a daemon sharing the test's, in that one and
+// unmounted in cleanup. The returned func unmounts both.
 func fillDisk(t *testing.T, l *keatest.Lab) func() {
 	t.Helper()
 	pid := l.Pid("dhcp4")
