@@ -399,10 +399,6 @@ func (r *run) call(ctx context.Context, p Peer, command string, args any) (keact
 	return resp, nil
 }
 
-// errWriteFailed is a config-write Kea called successful that wrote
-// nothing whole.
-var errWriteFailed = errors.New("Kea says successful but reports size -1: the write failed (disk full or an I/O error), and the file may be cut short")
-
 // writtenSize checks config-write's reported size. Kea (2.2 to 3.0)
 // writes the file through a C++ stream it never checks: on ENOSPC it still
 // answers "successful", with the stream's failed position as the size, -1
@@ -415,7 +411,7 @@ func writtenSize(args json.RawMessage) error {
 		return nil // an older or newer reply without a size: nothing to check
 	}
 	if n, err := w.Size.Int64(); err != nil || n <= 0 {
-		return errWriteFailed
+		return fmt.Errorf("Kea says successful but reports size %s: the write failed (disk full or an I/O error), and the file may be cut short", w.Size)
 	}
 	return nil
 }
@@ -556,8 +552,8 @@ func (a *Applier) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Run records kept outcomes as soon as the database takes them, every
-// every until ctx ends (the editor runs it beside the store's watcher).
+// Run records kept outcomes as soon as the database takes them, checking
+// at each tick of every until ctx ends (the editor runs it beside the store's watcher).
 func (a *Applier) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
