@@ -24,6 +24,7 @@ import (
 	toolkit "github.com/prometheus/exporter-toolkit/web"
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/ddiscope/ddiscope/configui/apply"
 	"github.com/ddiscope/ddiscope/configui/auth"
 	"github.com/ddiscope/ddiscope/configui/config"
 	"github.com/ddiscope/ddiscope/configui/form"
@@ -211,7 +212,11 @@ func serveEditor(ctx context.Context, log *slog.Logger, cfg *config.File, webCon
 		}
 		log.Info("kea: configurations read", "servers", len(cfg.Kea), "took", time.Since(began))
 	}()
-	srv, err := web.New(web.Options{Config: cfg, Store: st, Kea: view, Log: log})
+	// Outcomes of changes the database could not take (it went away during
+	// an apply) are recorded as soon as it is back.
+	applier := apply.New(apply.Options{Store: st, Logger: log})
+	go applier.Run(ctx, time.Second)
+	srv, err := web.New(web.Options{Config: cfg, Store: st, Kea: view, Log: log, Apply: applier})
 	if err != nil {
 		log.Error("web", "err", err)
 		return 1

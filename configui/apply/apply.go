@@ -2,9 +2,13 @@
 // builds an Edit, and Apply takes it to every peer of a server or HA pair
 // safely (no HTML here):
 //
-//  1. lock the pair (a PostgreSQL advisory lock, released on every path);
-//  2. read each peer's config-get and compare its hash with the one the
-//     form was built from (*ConflictError on a mismatch, with what changed);
+//  1. lock the pair (this editor's own lock, then a PostgreSQL advisory
+//     lock, released on every path), and refuse while an earlier change of
+//     the pair is still running in the change log (*InDoubtError: its
+//     editor lost the database mid-apply);
+//  2. read each peer's config-get and compare its hash, or the hash of the
+//     part the form was built from (Scope: its subnet), with the form's
+//     (*ConflictError on a mismatch, with what changed);
 //  3. refuse unless every peer is up and, with HA, serving;
 //  4. apply the edit to each peer's whole configuration and diff it;
 //  5. record the attempt in the audit trail (nothing is sent to Kea
@@ -20,7 +24,8 @@
 //     host_cmds and the change fits them; see subnetcmds.go, hostcmds.go);
 //  8. on any failure, put the peers already changed back to the
 //     configuration read in step 2 (config-set, wait, config-write), and say
-//     so; the audit row gets every step with Kea's own messages.
+//     so; the audit row gets every step with Kea's own messages (kept and
+//     recorded later when the database cannot take it now: Flush, Run).
 package apply
 
 import (
@@ -58,9 +63,13 @@ type Request struct {
 	Server           string // the server or pair as the pages name it (audit, lock)
 	Daemon           string // dhcp4 or dhcp6
 	Peers            []Peer
-	// Base is each peer's configuration hash the form was built from;
-	// a peer missing here is not checked.
-	Base    map[string]string
+	// Base is each peer's configuration hash the form was built from
+	// (Scope.Hash when Scope is set); a peer missing here is not checked.
+	Base map[string]string
+	// Scope, when set, is the part of the configuration the form was
+	// built from: only a change of that part conflicts, and the edit is
+	// made on the current configuration (see Scope).
+	Scope   *Scope
 	Summary string
 	Edit    EditFunc
 }
@@ -81,9 +90,11 @@ type Options struct {
 	// show what changed on a conflict. Default 4.
 	KeepConfigs int
 
-	// afterSet is called after peer i's config-set succeeded (tests make
-	// the next peer fail there for real).
-	afterSet func(i int)
+	// AfterSet, when set, is called after peer i (in Request.Peers order)
+	// took the change and before its HA wait: a seam for fault tests,
+	// which make the next step fail there for real (a peer stopped, the
+	// editor's PostgreSQL killed).
+	AfterSet func(i int)
 }
 
 // Applier applies changes. It is safe for concurrent use; changes to the
@@ -94,6 +105,21 @@ type Applier struct {
 
 	mu   sync.Mutex
 	seen []seenConfig // newest last
+	// pairs serialises this editor's changes per pair before the
+	// PostgreSQL lock is asked for: one waiting connection per pair, not
+	// one per user (the pool is small), and a pair stays locked in this
+	// process while an apply whose PostgreSQL lock died is still rolling
+	// back.
+	pairs map[string]chan struct{}
+	// unrecorded are outcomes the change log could not take (the database
+	// went away during the apply), recorded by Flush when it is back.
+	unrecorded map[int64]outcome
+}
+
+// outcome is an apply's final record.
+type outcome struct {
+	status, diff, errText string
+	steps                 []store.Step
 }
 
 type seenConfig struct {
@@ -118,7 +144,7 @@ func New(opts Options) *Applier {
 	if opts.KeepConfigs <= 0 {
 		opts.KeepConfigs = 4
 	}
-	return &Applier{opts: opts, log: opts.Logger}
+	return &Applier{opts: opts, log: opts.Logger, pairs: map[string]chan struct{}{}, unrecorded: map[int64]outcome{}}
 }
 
 // PeerConfig is one peer's configuration as read.
@@ -195,6 +221,19 @@ func (a *Applier) recall(hash string) Config {
 	return nil
 }
 
+// recallScope is a kept configuration whose part in scope hashes as base.
+func (a *Applier) recallScope(sc *Scope, daemon, base string) Config {
+	a.mu.Lock()
+	seen := slices.Clone(a.seen)
+	a.mu.Unlock()
+	for i := len(seen) - 1; i >= 0; i-- {
+		if sc.Hash(daemon, seen[i].cfg) == base {
+			return seen[i].cfg
+		}
+	}
+	return nil
+}
+
 // Preview is what a change would do, read without the lock: the diff to
 // show before the user confirms.
 type Preview struct {
@@ -255,12 +294,26 @@ func check(req Request) error {
 func (a *Applier) edit(req Request, pcs []PeerConfig) (*Preview, error) {
 	for _, pc := range pcs {
 		base, ok := req.Base[pc.Peer]
-		if !ok || base == pc.Hash {
+		if !ok {
 			continue
 		}
-		ce := &ConflictError{Peer: pc.Peer, Base: base, Now: pc.Hash}
-		if old := a.recall(base); old != nil {
-			ce.Changes = DiffConfigs(old, pc.Config)
+		if req.Scope == nil {
+			if base == pc.Hash {
+				continue
+			}
+			ce := &ConflictError{Peer: pc.Peer, Base: base, Now: pc.Hash}
+			if old := a.recall(base); old != nil {
+				ce.Changes = DiffConfigs(old, pc.Config)
+			}
+			return nil, ce
+		}
+		now := req.Scope.Hash(req.Daemon, pc.Config)
+		if base == now {
+			continue
+		}
+		ce := &ConflictError{Peer: pc.Peer, Scope: req.Scope.Name, Base: base, Now: now}
+		if old := a.recallScope(req.Scope, req.Daemon, base); old != nil {
+			ce.Changes = DiffConfigs(req.Scope.Part(req.Daemon, old), req.Scope.Part(req.Daemon, pc.Config))
 		}
 		return nil, ce
 	}
@@ -309,6 +362,8 @@ type run struct {
 	req   Request
 	steps []store.Step
 	mu    sync.Mutex
+	// unwritten are peers rolled back whose file could not be rewritten.
+	unwritten []string
 }
 
 func (r *run) step(peer, command string, began time.Time, result int, text string, ok bool) {
@@ -334,9 +389,31 @@ func (r *run) call(ctx context.Context, p Peer, command string, args any) (keact
 	text := resp.Text
 	if command == "config-write" && len(resp.Arguments) > 0 {
 		text += " " + string(resp.Arguments)
+		if err := writtenSize(resp.Arguments); err != nil {
+			text += ": " + err.Error()
+			r.step(p.Name, command, began, resp.Result, text, false)
+			return resp, &StepError{Peer: p.Name, Command: command, Text: text, Err: err}
+		}
 	}
 	r.step(p.Name, command, began, resp.Result, text, true)
 	return resp, nil
+}
+
+// writtenSize checks config-write's reported size. Kea (2.2 to 3.0)
+// writes the file through a C++ stream it never checks: on ENOSPC it still
+// answers "successful", with the stream's failed position as the size, -1
+// (measured on a full tmpfs, TestRealHAPairApply/SecondPeerDiskFullRolledBack).
+func writtenSize(args json.RawMessage) error {
+	var w struct {
+		Size *json.Number `json:"size"`
+	}
+	if json.Unmarshal(args, &w) != nil || w.Size == nil {
+		return nil // an older or newer reply without a size: nothing to check
+	}
+	if n, err := w.Size.Int64(); err != nil || n <= 0 {
+		return fmt.Errorf("Kea says successful but reports size %s: the write failed (disk full or an I/O error), and the file may be cut short", w.Size)
+	}
+	return nil
 }
 
 // keaText is Kea's own message when Kea answered, else the error.
@@ -356,14 +433,11 @@ func (a *Applier) Apply(ctx context.Context, req Request) (*Result, error) {
 	if a.opts.Store == nil {
 		return nil, fmt.Errorf("%w: no database for the audit trail", ErrRefused)
 	}
-	lockName := lockName(req)
-	lctx, cancel := context.WithTimeout(ctx, a.opts.LockWait)
-	lock, err := a.opts.Store.Lock(lctx, lockName)
-	cancel()
+	lock, unlock, err := a.lockPair(ctx, req.Server, req.Daemon, peerNames(req.Peers))
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot lock %s: %w", ErrRefused, req.Server, err)
+		return nil, err
 	}
-	defer lock.Unlock()
+	defer unlock()
 
 	r := &run{a: a, req: req}
 	rec := store.Change{Username: req.User, RemoteAddr: req.RemoteAddr, Server: req.Server, Daemon: req.Daemon,
@@ -371,9 +445,9 @@ func (a *Applier) Apply(ctx context.Context, req Request) (*Result, error) {
 	// An attempt refused under the lock is recorded too (nothing was sent
 	// to Kea but reads).
 	refused := func(status, diff string, err error) error {
-		if id, serr := a.opts.Store.StartChange(ctx, rec); serr == nil {
-			_ = a.opts.Store.FinishChange(ctx, id, status, diff, err.Error(), r.steps)
-		}
+		c := rec
+		c.Status, c.Diff, c.Error, c.Steps = status, diff, err.Error(), r.steps
+		_, _ = a.opts.Store.RecordChange(ctx, c)
 		return err
 	}
 	pcs, err := r.readAll(ctx)
@@ -419,21 +493,172 @@ func (a *Applier) Apply(ctx context.Context, req Request) (*Result, error) {
 	if applyErr != nil {
 		errText = applyErr.Error()
 	}
-	// The change is done whatever the database says now; record it with a
-	// context of its own so a caller that gave up does not lose the row.
-	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer fcancel()
-	if err := a.opts.Store.FinishChange(fctx, id, status, diff, errText, r.steps); err != nil {
-		a.log.Error("recording the outcome of a change", "change", id, "status", status, "err", err)
-		applyErr = errors.Join(applyErr, fmt.Errorf("recording the outcome in the audit trail: %w", err))
+	if err := a.finish(ctx, id, outcome{status, diff, errText, r.steps}); err != nil {
+		applyErr = errors.Join(applyErr, err)
 	}
 	return res, applyErr
 }
 
-func lockName(req Request) string {
-	names := peerNames(req.Peers)
+// finish records an apply's outcome. The change is done whatever the
+// database says now: with a context of its own, so a caller that gave up
+// does not lose the row, and when the database is away the outcome is kept
+// for Flush (the pair stays refused to other editors meanwhile, since its
+// row still says running).
+func (a *Applier) finish(ctx context.Context, id int64, o outcome) error {
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer fcancel()
+	err := a.opts.Store.FinishChange(fctx, id, o.status, o.diff, o.errText, o.steps)
+	if err == nil {
+		return nil
+	}
+	a.mu.Lock()
+	a.unrecorded[id] = o
+	a.mu.Unlock()
+	a.log.Error("recording the outcome of a change; kept until the database is back", "change", id, "status", o.status, "err", err)
+	return fmt.Errorf("%w: change #%d (%s) could not be recorded (%w); this editor records it when the database is back, and no other change to these servers starts until then",
+		ErrNotRecorded, id, o.status, err)
+}
+
+// Unrecorded is the ids of outcomes kept for the change log.
+func (a *Applier) Unrecorded() []int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]int64, 0, len(a.unrecorded))
+	for id := range a.unrecorded {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Flush records the outcomes the database could not take, oldest first,
+// and stops at the first failure.
+func (a *Applier) Flush(ctx context.Context) error {
+	for _, id := range a.Unrecorded() {
+		a.mu.Lock()
+		o, ok := a.unrecorded[id]
+		a.mu.Unlock()
+		if !ok {
+			continue
+		}
+		if err := a.opts.Store.FinishChange(ctx, id, o.status, o.diff, o.errText, o.steps); err != nil {
+			return fmt.Errorf("recording change #%d: %w", id, err)
+		}
+		a.mu.Lock()
+		delete(a.unrecorded, id)
+		a.mu.Unlock()
+		a.log.Info("recorded a change's outcome after the database came back", "change", id, "status", o.status)
+	}
+	return nil
+}
+
+// Run records kept outcomes as soon as the database takes them, checking
+// at each tick of every until ctx ends (the editor runs it beside the store's watcher).
+func (a *Applier) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if ids := a.Unrecorded(); len(ids) > 0 {
+				a.log.Error("stopping with change outcomes not recorded: their rows stay running", "changes", ids)
+			}
+			return
+		case <-t.C:
+		}
+		if len(a.Unrecorded()) > 0 && a.opts.Store.Up() {
+			if err := a.Flush(ctx); err != nil {
+				a.log.Warn("recording kept change outcomes", "err", err)
+			}
+		}
+	}
+}
+
+// CloseInterrupted closes change id, left running by an editor that lost
+// the database or stopped mid-apply, once an admin has checked the servers
+// (store.ChangeInterrupted). It takes the pair's lock first, so a change
+// whose apply is still going on cannot be closed under it.
+func (a *Applier) CloseInterrupted(ctx context.Context, id int64, admin, note string) error {
+	c, err := a.opts.Store.Change(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != store.ChangeRunning {
+		return fmt.Errorf("change #%d is %s, not running: %w", id, c.Status, store.ErrNotFound)
+	}
+	name := lockName(c.Daemon, c.Peers)
+	lctx, cancel := context.WithTimeout(ctx, a.opts.LockWait)
+	defer cancel()
+	release, err := a.pairSlot(lctx, c.Server, name)
+	if err != nil {
+		return err
+	}
+	defer release()
+	lock, err := a.opts.Store.Lock(lctx, name)
+	if err != nil {
+		return fmt.Errorf("%w: cannot lock %s: %w", ErrRefused, c.Server, err)
+	}
+	defer lock.Unlock()
+	if err := a.Flush(ctx); err != nil {
+		a.log.Warn("recording kept change outcomes", "err", err)
+	}
+	return a.opts.Store.CloseInterrupted(ctx, id, admin, note)
+}
+
+// pairSlot takes this editor's own lock of a pair, waiting until ctx ends.
+func (a *Applier) pairSlot(ctx context.Context, server, name string) (func(), error) {
+	a.mu.Lock()
+	ch, ok := a.pairs[name]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		a.pairs[name] = ch
+	}
+	a.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: cannot lock %s: %w (waited until %v)", ErrRefused, server, store.ErrLocked, ctx.Err())
+	}
+}
+
+// lockPair takes the pair: this editor's own lock first, then the
+// PostgreSQL advisory lock shared with other editors; then it records
+// what this editor still keeps and refuses while an earlier change on the
+// pair has no outcome in the change log (InDoubtError).
+func (a *Applier) lockPair(ctx context.Context, server, daemon string, peers []string) (*store.Lock, func(), error) {
+	name := lockName(daemon, peers)
+	lctx, cancel := context.WithTimeout(ctx, a.opts.LockWait)
+	defer cancel()
+	release, err := a.pairSlot(lctx, server, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	lock, err := a.opts.Store.Lock(lctx, name)
+	if err != nil {
+		release()
+		return nil, nil, fmt.Errorf("%w: cannot lock %s: %w", ErrRefused, server, err)
+	}
+	unlock := func() { lock.Unlock(); release() }
+	if err := a.Flush(ctx); err != nil {
+		a.log.Warn("recording kept change outcomes", "err", err)
+	}
+	running, err := a.opts.Store.RunningChanges(ctx, daemon, peers)
+	if err != nil {
+		unlock()
+		return nil, nil, fmt.Errorf("%w: cannot read the change log of %s: %w", ErrRefused, server, err)
+	}
+	if len(running) > 0 {
+		unlock()
+		return nil, nil, &InDoubtError{Change: running[0]}
+	}
+	return lock, unlock, nil
+}
+
+func lockName(daemon string, peers []string) string {
+	names := slices.Clone(peers)
 	slices.Sort(names)
-	return req.Daemon + ":" + strings.Join(names, "+")
+	return daemon + ":" + strings.Join(names, "+")
 }
 
 func peerNames(ps []Peer) []string {
@@ -538,8 +763,8 @@ func (r *run) apply(ctx context.Context, lock *store.Lock, pcs []PeerConfig, p *
 		} else if _, err := r.call(ctx, pe, "config-set", map[string]any(p.Edited[i])); err != nil {
 			return fail(err)
 		}
-		if r.a.opts.afterSet != nil {
-			r.a.opts.afterSet(i)
+		if r.a.opts.AfterSet != nil {
+			r.a.opts.AfterSet(i)
 		}
 		if err := r.waitHA(ctx, pe, pcs[i].HAState, false); err != nil {
 			return fail(err)
@@ -733,6 +958,7 @@ func (r *run) rollback(ctx context.Context, pcs []PeerConfig, touched int, cause
 		rb.RolledBack = append(rb.RolledBack, pe.Name)
 	}
 	slices.Reverse(rb.RolledBack)
+	rb.Unwritten = r.unwritten
 	if len(rb.Failed) > 0 {
 		rb.RBErr = errors.Join(errs...)
 		r.a.log.Error("rollback failed", "server", r.req.Server, "failed", rb.Failed, "err", rb.RBErr)
@@ -758,9 +984,13 @@ func (r *run) restore(ctx context.Context, p Peer, orig PeerConfig) error {
 		return err
 	}
 	// The file may hold the new configuration: write the old one back.
-	// A failure here is recorded but the running configuration is what
-	// serves clients, so it does not undo the rollback.
-	_, _ = r.call(ctx, p, "config-write", nil)
+	// A failure here is recorded and said, but the running configuration
+	// is what serves clients, so it does not undo the rollback.
+	if _, err := r.call(ctx, p, "config-write", nil); err != nil {
+		r.mu.Lock()
+		r.unwritten = append(r.unwritten, p.Name)
+		r.mu.Unlock()
+	}
 	began := time.Now()
 	back, err := r.a.configGet(ctx, p, r.req.Daemon)
 	if err != nil {

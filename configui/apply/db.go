@@ -31,17 +31,11 @@ func (a *Applier) ApplyDB(ctx context.Context, req DBRequest) (*Result, error) {
 	if a.opts.Store == nil {
 		return nil, fmt.Errorf("%w: no database for the audit trail", ErrRefused)
 	}
-	ps := make([]Peer, len(req.Peers))
-	for i, n := range req.Peers {
-		ps[i] = Peer{Name: n}
-	}
-	lctx, cancel := context.WithTimeout(ctx, a.opts.LockWait)
-	lock, err := a.opts.Store.Lock(lctx, lockName(Request{Daemon: req.Daemon, Peers: ps}))
-	cancel()
+	_, unlock, err := a.lockPair(ctx, req.Server, req.Daemon, req.Peers)
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot lock %s: %w", ErrRefused, req.Server, err)
+		return nil, err
 	}
-	defer lock.Unlock()
+	defer unlock()
 	id, err := a.opts.Store.StartChange(ctx, store.Change{Username: req.User, RemoteAddr: req.RemoteAddr, Server: req.Server,
 		Daemon: req.Daemon, Peers: req.Peers, Summary: req.Summary, Diff: req.Diff})
 	if err != nil {
@@ -57,10 +51,8 @@ func (a *Applier) ApplyDB(ctx context.Context, req DBRequest) (*Result, error) {
 		status, errText, step.Text, step.Result = store.ChangeFailed, doErr.Error(), doErr.Error(), -1
 	}
 	res := &Result{ChangeID: id, Status: status, Diff: req.Diff, Steps: []store.Step{step}}
-	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer fcancel()
-	if err := a.opts.Store.FinishChange(fctx, id, status, req.Diff, errText, res.Steps); err != nil {
-		doErr = errors.Join(doErr, fmt.Errorf("recording the outcome in the audit trail: %w", err))
+	if err := a.finish(ctx, id, outcome{status, req.Diff, errText, res.Steps}); err != nil {
+		doErr = errors.Join(doErr, err)
 	}
 	return res, doErr
 }

@@ -28,10 +28,12 @@ type pairFixture struct {
 	peers []Peer
 }
 
-func startPair(t *testing.T) *pairFixture {
+func startPair(t *testing.T) *pairFixture { return startPairWith(t, keatest.HAOptions{}) }
+
+func startPairWith(t testing.TB, opts keatest.HAOptions) *pairFixture {
 	t.Helper()
 	f := &pairFixture{pg: pgtest.Start(t)}
-	f.h = keatest.StartHA(t, keatest.HAOptions{})
+	f.h = keatest.StartHA(t, opts)
 	st, err := store.Open(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), f.pg.NewDatabase(t), 4,
 		store.Settings{RetryOnStartup: false, OnFail: "serve-retry-continue", ReconnectWaitTime: time.Second})
 	if err != nil {
@@ -50,7 +52,7 @@ func startPair(t *testing.T) *pairFixture {
 }
 
 // hashes reads both peers' configuration hashes.
-func (f *pairFixture) hashes(t *testing.T, a *Applier) map[string]string {
+func (f *pairFixture) hashes(t testing.TB, a *Applier) map[string]string {
 	t.Helper()
 	pcs, err := a.Read(context.Background(), "dhcp4", f.peers)
 	if err != nil {
@@ -320,6 +322,38 @@ func TestRealHAPairApply(t *testing.T) {
 		}
 	})
 
+	t.Run("SecondPeerDiskFullRolledBack", func(t *testing.T) {
+		before := f.hashes(t, a)
+		undo := fillDisk(t, f.h.Servers[1])
+		defer undo()
+		res, err := a.Apply(ctx, f.request(a, t, setPool(1, "198.18.2.15-198.18.2.45")))
+		for _, s := range res.Steps {
+			t.Logf("  %s %s ok=%v %s (%s)", s.Peer, s.Command, s.OK, s.Text, s.Took)
+		}
+		var rb *RollbackError
+		if !errors.As(err, &rb) || len(rb.Failed) > 0 || strings.Join(rb.RolledBack, ",") != "kea1,kea2" {
+			t.Fatalf("want kea1 and kea2 rolled back, got %v", err)
+		}
+		var se *StepError
+		if !errors.As(err, &se) || se.Peer != "kea2" || se.Command != "config-write" {
+			t.Fatalf("want kea2's config-write named, got %v", err)
+		}
+		t.Logf("the user is told: %v", err)
+		if !strings.Contains(se.Text, "Configuration written to") || !strings.Contains(se.Text, `"size": -1`) {
+			t.Fatalf("Kea's own answer is not shown: %s", se.Text)
+		}
+		if res.Status != store.ChangeRolledBack || strings.Join(rb.Unwritten, ",") != "kea2" {
+			t.Fatalf("status %s, unwritten %v", res.Status, rb.Unwritten)
+		}
+		if after := f.hashes(t, a); after["kea1"] != before["kea1"] || after["kea2"] != before["kea2"] {
+			t.Fatalf("hashes before %v, after the rollback %v", before, after)
+		}
+		c, err := f.st.Change(ctx, res.ChangeID)
+		if err != nil || c.Status != store.ChangeRolledBack || !strings.Contains(c.Error, "config-write on kea2") || !strings.Contains(c.Error, se.Text) {
+			t.Fatalf("audit row: %+v %v", c, err)
+		}
+	})
+
 	t.Run("DatabaseStoppedRefused", func(t *testing.T) {
 		before := f.hashes(t, a)
 		req := f.request(a, t, setPool(1, "198.18.2.15-198.18.2.49"))
@@ -344,7 +378,7 @@ func TestRealHAPairPeerStoppedMidApply(t *testing.T) {
 	ctx := context.Background()
 	a := New(Options{Store: f.st, HAWait: 10 * time.Second})
 	before := f.hashes(t, a)
-	a.opts.afterSet = func(i int) {
+	a.opts.AfterSet = func(i int) {
 		if i == 0 {
 			f.h.Servers[1].Stop4(t)
 		}
@@ -366,7 +400,7 @@ func TestRealHAPairPeerStoppedMidApply(t *testing.T) {
 	}
 	// With kea2 still down, a new change is refused before anything is
 	// sent, and the refusal is in the change log.
-	a.opts.afterSet = nil
+	a.opts.AfterSet = nil
 	_, err = a.Apply(ctx, Request{User: "ann", Server: "kea1+kea2", Daemon: "dhcp4", Peers: f.peers, Edit: setPool(1, "198.18.2.15-198.18.2.29")})
 	var se *StepError
 	if !errors.As(err, &se) || se.Peer != "kea2" || se.Command != "config-get" {

@@ -115,6 +115,29 @@ func ReadUser(r *http.Request) (User, error) {
 	return f, nil
 }
 
+// CloseChange is an admin's closing of a change left running: what they
+// found on the servers.
+type CloseChange struct {
+	Note string
+}
+
+// ReadCloseChange reads the close form: a note of what the admin checked
+// is required.
+func ReadCloseChange(r *http.Request) (CloseChange, error) {
+	note, err := value(r, "note")
+	if err != nil {
+		return CloseChange{}, err
+	}
+	note = strings.TrimSpace(note)
+	if note == "" {
+		return CloseChange{}, fieldErr("note", "say what you found on the servers (both hold the same configuration, which one)")
+	}
+	if strings.ContainsFunc(note, unicode.IsControl) {
+		return CloseChange{}, fieldErr("note", "control characters are not allowed")
+	}
+	return CloseChange{Note: note}, nil
+}
+
 // InboxFilter is the inbox's query string.
 type InboxFilter struct {
 	Status string // "", firing or resolved

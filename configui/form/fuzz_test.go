@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/ddiscope/ddiscope/configui/auth"
 	"github.com/ddiscope/ddiscope/configui/keaview"
@@ -104,6 +105,13 @@ func FuzzForms(f *testing.F) {
 			}
 		} else if sf.Page < 1 || sf.Page > 1_000_000 || sf.ID < 0 || sf.ID > 1<<32-1 || len(sf.Prefix) > maxField || len(sf.SharedNetwork) > maxField {
 			t.Fatalf("subnet filter accepted %+v", sf)
+		}
+		// Closing an interrupted change: the note is q.
+		cf, err := ReadCloseChange(post(url.Values{"note": {q}}))
+		if err != nil {
+			fieldOf(t, "close change", err, "note")
+		} else if cf.Note == "" || cf.Note != strings.TrimSpace(cf.Note) || len(cf.Note) > maxField || strings.ContainsFunc(cf.Note, unicode.IsControl) {
+			t.Fatalf("close change accepted %q", cf.Note)
 		}
 	})
 }

@@ -19,6 +19,9 @@ const (
 	ChangeRolledBack     = "rolled-back"
 	ChangeRollbackFailed = "rollback-failed"
 	ChangeConflict       = "conflict"
+	// ChangeInterrupted is a change left running (its editor lost the
+	// database or stopped mid-apply), closed by an admin.
+	ChangeInterrupted = "interrupted"
 )
 
 // Step is one command of an apply as Kea answered it.
@@ -63,6 +66,67 @@ func (s *Store) StartChange(ctx context.Context, c Change) (int64, error) {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		c.Username, c.RemoteAddr, c.Server, c.Daemon, c.Peers, c.Summary, c.Diff, ChangeRunning, c.Error, steps).Scan(&id)
 	return id, s.check(err)
+}
+
+// RecordChange records an attempt that is over already (refused under the
+// lock: nothing was sent to Kea but reads), in one statement, so that it
+// is never left running.
+func (s *Store) RecordChange(ctx context.Context, c Change) (int64, error) {
+	if err := s.ready(); err != nil {
+		return 0, err
+	}
+	steps, err := json.Marshal(nonNil(c.Steps))
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = s.pool.QueryRow(ctx, `INSERT INTO changes (username, remote_addr, server, daemon, peers, summary, diff, status, error, steps, finished_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()) RETURNING id`,
+		c.Username, c.RemoteAddr, c.Server, c.Daemon, c.Peers, c.Summary, c.Diff, c.Status, c.Error, steps).Scan(&id)
+	return id, s.check(err)
+}
+
+// RunningChanges are the attempts on any of peers' daemon still marked
+// running, oldest first: under the pair's lock, each is an apply whose
+// editor lost the database or stopped before recording its outcome.
+func (s *Store) RunningChanges(ctx context.Context, daemon string, peers []string) ([]Change, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, started_at, username, server FROM changes
+		WHERE status = 'running' AND daemon = $1 AND peers && $2 ORDER BY id`, daemon, peers)
+	if err != nil {
+		return nil, s.check(err)
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		if err := rows.Scan(&c.ID, &c.StartedAt, &c.Username, &c.Server); err != nil {
+			return nil, s.check(err)
+		}
+		out = append(out, c)
+	}
+	return out, s.check(rows.Err())
+}
+
+// CloseInterrupted closes a change still marked running as interrupted,
+// with who closed it and what they found; ErrNotFound when no such change
+// is running.
+func (s *Store) CloseInterrupted(ctx context.Context, id int64, by, note string) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE changes SET status = $2, finished_at = now(),
+		error = concat_ws(' ', nullif(error, ''), $3::text) WHERE id = $1 AND status = $4`,
+		id, ChangeInterrupted, "Closed as interrupted by "+by+": "+note, ChangeRunning)
+	if err != nil {
+		return s.check(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // FinishChange stores an attempt's outcome.

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ddiscope/ddiscope/configui/apply"
 	"github.com/ddiscope/ddiscope/configui/store"
 	"github.com/ddiscope/ddiscope/internal/pgtest"
 )
@@ -117,5 +120,95 @@ func TestDatabaseKilledDuringInboxWrites(t *testing.T) {
 	}
 	if n := e.alertCount(); n != 3*senders*each {
 		t.Errorf("%d alerts stored after the retries, want %d", n, 3*senders*each)
+	}
+}
+
+// TestRealHADatabaseKilledMidApply SIGKILLs PostgreSQL while an apply
+// from the pools form is between the two peers of a real Kea 2.2 pair:
+// the result page says the change was rolled back on kea1, that the change
+// log could not record it, and keeps the user's input. Then the editor
+// that made it is gone (restarted: its kept outcome with it), so the row
+// stays running: every change to the pair is refused, with the input kept,
+// until an admin closes it as interrupted; then the kept input applies.
+func TestRealHADatabaseKilledMidApply(t *testing.T) {
+	he := newHAEditor(t)
+	otto := he.signedIn("otto")
+	ada := he.signedIn("ada")
+	he.srv.apply = apply.New(apply.Options{Store: he.store, Logger: quiet, AfterSet: func(i int) {
+		if i == 0 {
+			he.pg.Kill(t)
+		}
+	}})
+	action, f := he.openPoolsForm(otto, "3")
+	f.Set("pool.1", "198.18.2.15-198.18.2.33")
+	_, body := he.post(otto, action, f)
+	_, confirm := editForm(t, body)
+	before := he.hashes()
+	resp, body := he.post(otto, action, confirm)
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "Not applied (rolled-back)") ||
+		!strings.Contains(body, "lock was lost before kea2") || !strings.Contains(body, "could not record this outcome") {
+		t.Fatalf("the result page: %s\n%s", resp.Status, body)
+	}
+	if he.hashes() != before {
+		t.Fatal("half-applied: a peer kept the change")
+	}
+	action, kept := editForm(t, body)
+	if kept.Get("pool.1") != "198.18.2.15-198.18.2.33" || kept.Get("step") != "preview" {
+		t.Fatalf("the input is not kept: %v", kept)
+	}
+
+	he.pg.Restart(t)
+	he.srv.apply = apply.New(apply.Options{Store: he.store, Logger: quiet}) // the editor restarted
+	deadline := time.Now().Add(30 * time.Second)
+	for !he.store.Up() {
+		if time.Now().After(deadline) {
+			t.Fatal("the store is not back 30 s after the restart")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cs, err := he.store.Changes(context.Background(), store.ChangeFilter{Limit: 1})
+	if err != nil || cs[0].Status != store.ChangeRunning {
+		t.Fatalf("the change log: %+v %v", cs, err)
+	}
+	id := cs[0].ID
+	_, body = he.post(otto, action, kept)
+	_, confirm = editForm(t, body)
+	resp, body = he.post(otto, action, confirm)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, fmt.Sprintf("change #%d by otto", id)) ||
+		!strings.Contains(body, "has no recorded outcome") || !strings.Contains(body, `value="198.18.2.15-198.18.2.33"`) {
+		t.Fatalf("a change while #%d is in doubt: %s\n%s", id, resp.Status, body)
+	}
+	if he.hashes() != before {
+		t.Fatal("a refused change touched a peer")
+	}
+
+	// An operator may not close it; an admin who checked the servers may.
+	if resp, _ := he.post(otto, fmt.Sprintf("/changes/%d/close", id), url.Values{"note": {"x"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("an operator closing a change: %s", resp.Status)
+	}
+	resp, body = he.get(ada, fmt.Sprintf("/changes/%d", id))
+	m := regexp.MustCompile(`(?s)<form method="post" action="(/changes/\d+/close)">.*?name="csrf_token" value="([^"]+)"`).FindStringSubmatch(body)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("no close form for the admin: %s\n%s", resp.Status, body)
+	}
+	if resp, body := he.post(ada, m[1], url.Values{"csrf_token": {htmlUnescape(m[2])}, "note": {""}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "note") {
+		t.Fatalf("closing without a note: %s", resp.Status)
+	}
+	if resp, body := he.post(ada, m[1], url.Values{"csrf_token": {htmlUnescape(m[2])}, "note": {"kea1 and kea2 both hold the configuration from before"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("closing: %s\n%s", resp.Status, body)
+	}
+	c, err := he.store.Change(context.Background(), id)
+	if err != nil || c.Status != store.ChangeInterrupted || c.FinishedAt == nil || !strings.Contains(c.Error, "Closed as interrupted by ada: kea1 and kea2") {
+		t.Fatalf("closed row: %+v %v", c, err)
+	}
+
+	// Now the kept input applies.
+	_, body = he.post(otto, action, kept)
+	_, confirm = editForm(t, body)
+	if resp, body = he.post(otto, action, confirm); resp.StatusCode != 200 || !strings.Contains(body, "Applied") {
+		t.Fatalf("applying the kept input: %s\n%s", resp.Status, body)
+	}
+	if got := he.pools(1, 3); got[1] != "198.18.2.15-198.18.2.33" {
+		t.Fatalf("kea2 pools: %v", got)
 	}
 }

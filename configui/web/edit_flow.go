@@ -43,6 +43,9 @@ type editData struct {
 	Hidden    []hiddenField // the confirm step carries the form as it was
 	Result    *apply.Result
 	ResultErr string
+	// NotRecorded: the change log could not take the outcome (the
+	// database went away during the apply); the editor records it later.
+	NotRecorded bool
 }
 
 type hiddenField struct{ Name, Value string }
@@ -134,13 +137,28 @@ func (s *Server) readForEdit(ctx context.Context, k config.Kea, daemon string, d
 	}
 	base := map[string]string{}
 	d.Peers = nil
+	sc := scopeOf(d.Labels)
 	for _, pc := range pcs {
 		base[pc.Peer] = pc.Hash
+		if sc != nil {
+			base[pc.Peer] = sc.Hash(daemon, pc.Config)
+		}
 		d.Peers = append(d.Peers, pc.Peer)
 	}
 	d.Base = form.EncodeBase(base)
 	slices.Sort(d.Base)
 	return pcs[0].Config, nil
+}
+
+// scopeOf is the part of the configuration a form of page l is built
+// from: its subnet on a subnet's edit pages, so that users changing
+// different subnets of one pair do not conflict (apply.Scope); the whole
+// configuration otherwise (adding a subnet, a shared network's settings).
+func scopeOf(l inbox.PageLabels) *apply.Scope {
+	if l["subnet_id"] == "" {
+		return nil
+	}
+	return apply.SubnetScope(id(l, "subnet_id"))
 }
 
 // renderEdit writes the edit page.
@@ -183,7 +201,7 @@ func (s *Server) runEdit(w http.ResponseWriter, r *http.Request, sp editSpec) {
 		return
 	}
 	req := apply.Request{User: u.Name, RemoteAddr: s.remoteAddr(r).String(), Server: pairName(peers), Daemon: sp.l["daemon"],
-		Peers: peers, Base: sp.common.Base, Summary: sp.summary, Edit: sp.edit}
+		Peers: peers, Base: sp.common.Base, Scope: scopeOf(sp.l), Summary: sp.summary, Edit: sp.edit}
 	pv, err := s.apply.Preview(ctx, req)
 	if err == nil && sp.leases != nil {
 		err = s.checkLeases(ctx, peers, sp, pv.Peers[0].Config)
@@ -216,6 +234,12 @@ func (s *Server) runEdit(w http.ResponseWriter, r *http.Request, sp editSpec) {
 	if err != nil {
 		d.ResultErr = err.Error()
 		status = http.StatusBadGateway
+		d.NotRecorded = errors.Is(err, apply.ErrNotRecorded)
+		if res.Status != store.ChangeApplied {
+			// Nothing stands: the user's input comes back with the result,
+			// to try again once the cause is gone.
+			d.Hidden = hiddenOf(r.PostForm)
+		}
 	}
 	s.renderEdit(w, r, status, sp.title, d)
 }
@@ -292,6 +316,9 @@ func (s *Server) editFailed(w http.ResponseWriter, r *http.Request, sp editSpec,
 	case errors.As(err, &ce):
 		d.Conflict = ce
 		s.showForm(w, r, http.StatusConflict, sp, d)
+	case errors.As(err, new(*apply.InDoubtError)):
+		d.Message = "Refused, nothing was changed: " + err.Error()
+		s.showForm(w, r, http.StatusServiceUnavailable, sp, d)
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, apply.ErrRefused):
 		d.Message = "Refused, nothing was changed: " + err.Error()
 		if errors.Is(err, store.ErrUnavailable) {

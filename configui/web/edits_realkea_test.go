@@ -290,6 +290,37 @@ func TestRealHAEditPools(t *testing.T) {
 		}
 	})
 
+	t.Run("TwoSessionsDifferentSubnetsBothApply", func(t *testing.T) {
+		// Both forms opened before either applies: the second one's
+		// configuration hash is stale, but its subnet is untouched.
+		ann := he.signedIn("otto")
+		action3, first := he.openPoolsForm(otto, "3")
+		action2, second := he.openPoolsForm(ann, "2")
+		first.Set("pool.1", "198.18.2.15-198.18.2.35")
+		_, body := he.post(otto, action3, first)
+		_, confirm := editForm(t, body)
+		if resp, body := he.post(otto, action3, confirm); resp.StatusCode != 200 || !strings.Contains(body, "Applied") {
+			t.Fatalf("first apply: %s\n%s", resp.Status, body)
+		}
+		second.Set("pool.1", "198.18.1.110-198.18.1.219")
+		resp, body := he.post(ann, action2, second)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("an edit of subnet 2 after one of subnet 3: %s\n%s", resp.Status, body)
+		}
+		_, confirm = editForm(t, body)
+		if resp, body = he.post(ann, action2, confirm); resp.StatusCode != 200 || !strings.Contains(body, "Applied") {
+			t.Fatalf("second apply: %s\n%s", resp.Status, body)
+		}
+		for peer := range 2 {
+			if got := he.pools(peer, 3); got[1] != "198.18.2.15-198.18.2.35" {
+				t.Fatalf("kea%d subnet 3 pools: %v", peer+1, got)
+			}
+			if got := he.pools(peer, 2); got[1] != "198.18.1.110-198.18.1.219" {
+				t.Fatalf("kea%d subnet 2 pools: %v", peer+1, got)
+			}
+		}
+	})
+
 	t.Run("DatabaseStoppedRefused", func(t *testing.T) {
 		action, f := he.openPoolsForm(otto, "3")
 		f.Set("pool.0", "198.18.2.5-198.18.2.14")

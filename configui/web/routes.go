@@ -85,6 +85,7 @@ func (s *Server) routes() []route {
 		{"GET /users", admin, s.users},
 		{"POST /users", admin, s.userCreate},
 		{"POST /users/{username}/delete", admin, s.userDelete},
+		{"POST /changes/{change_id}/close", admin, s.changeClose},
 	}
 }
 
