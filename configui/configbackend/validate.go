@@ -20,25 +20,33 @@ func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Subnet4Edit is a DHCPv4 subnet as a form submits it. Values left nil are
-// inherited (from the shared network or the global level).
-type Subnet4Edit struct {
+// SubnetEdit is a DHCPv4 or DHCPv6 subnet as a form submits it. Values
+// left nil are inherited (from the shared network or the global level).
+type SubnetEdit struct {
 	ID            uint32
-	Prefix        string   // "198.18.5.0/24"
+	Prefix        string   // "198.18.5.0/24", "2001:db8:5::/64"
 	Pools         []string // "198.18.5.10-198.18.5.20", "198.18.5.10 - 198.18.5.20" or "198.18.5.64/26"
 	SharedNetwork string
 	ValidLifetime *int64
 	RenewTimer    *int64
 	RebindTimer   *int64
+	// PreferredLifetime is DHCPv6 only.
+	PreferredLifetime *int64
 	// Tags are the server tags the subnet is for: ["all"], or one or more
 	// named server tags that exist in dhcp4_server.
 	Tags []string
 }
 
+// Subnet4Edit and Subnet6Edit name a SubnetEdit of each family.
+type (
+	Subnet4Edit = SubnetEdit
+	Subnet6Edit = SubnetEdit
+)
+
 // EditOf is the edit that would leave s as it is (what a form starts from).
-func EditOf(s Subnet4) Subnet4Edit {
-	e := Subnet4Edit{ID: s.ID, Prefix: s.Prefix.String(), SharedNetwork: s.SharedNetwork, ValidLifetime: s.ValidLifetime,
-		RenewTimer: s.RenewTimer, RebindTimer: s.RebindTimer, Tags: slices.Clone(s.Tags)}
+func EditOf(s Subnet) SubnetEdit {
+	e := SubnetEdit{ID: s.ID, Prefix: s.Prefix.String(), SharedNetwork: s.SharedNetwork, ValidLifetime: s.ValidLifetime,
+		RenewTimer: s.RenewTimer, RebindTimer: s.RebindTimer, PreferredLifetime: s.PreferredLifetime, Tags: slices.Clone(s.Tags)}
 	for _, p := range s.Pools {
 		e.Pools = append(e.Pools, p.Range())
 	}
@@ -53,9 +61,10 @@ type SubnetRef struct {
 	Prefix netip.Prefix
 }
 
-// checked is a validated Subnet4Edit.
+// checked is a validated SubnetEdit.
 type checked struct {
-	Subnet4Edit
+	SubnetEdit
+	family string
 	prefix netip.Prefix
 	pools  [][2]netip.Addr
 }
@@ -109,18 +118,32 @@ func validTag(t string) error {
 	return nil
 }
 
-// validate checks everything that needs no database.
-func (e Subnet4Edit) validate() (*checked, error) {
-	c := &checked{Subnet4Edit: e}
+// validate checks everything that needs no database, for family (dhcp4
+// or dhcp6).
+func (e SubnetEdit) validate(family string) (*checked, error) {
+	if err := checkFamily(family); err != nil {
+		return nil, err
+	}
+	v6 := family == "dhcp6"
+	c := &checked{SubnetEdit: e, family: family}
 	if e.ID == 0 || e.ID > maxSubnetID {
 		return nil, invalid("id", "%d is not a subnet id (1 to %d)", e.ID, maxSubnetID)
 	}
 	p, err := netip.ParsePrefix(strings.TrimSpace(e.Prefix))
 	if err != nil {
+		if v6 {
+			return nil, invalid("prefix", "%q is not a prefix like 2001:db8:5::/64", e.Prefix)
+		}
 		return nil, invalid("prefix", "%q is not a prefix like 198.18.5.0/24", e.Prefix)
 	}
-	if !p.Addr().Is4() {
+	if !v6 && !p.Addr().Is4() {
 		return nil, invalid("prefix", "%s is not an IPv4 prefix", p)
+	}
+	if v6 && (!p.Addr().Is6() || p.Addr().Is4In6()) {
+		return nil, invalid("prefix", "%s is not an IPv6 prefix", p)
+	}
+	if v6 && p.Addr().Zone() != "" {
+		return nil, invalid("prefix", "%s has a zone", p)
 	}
 	if p.Masked() != p {
 		return nil, invalid("prefix", "%s has host bits set (did you mean %s?)", p, p.Masked())
@@ -132,8 +155,8 @@ func (e Subnet4Edit) validate() (*checked, error) {
 		if err != nil {
 			return nil, invalid(field, "%v", err)
 		}
-		if !a.Is4() {
-			return nil, invalid(field, "%q is not an IPv4 range", s)
+		if a.Is4() == v6 {
+			return nil, invalid(field, "%q is not an %s range", s, map[bool]string{false: "IPv4", true: "IPv6"}[v6])
 		}
 		if !p.Contains(a) || !p.Contains(z) {
 			return nil, invalid(field, "%s-%s is not inside the subnet %s", a, z, p)
@@ -148,7 +171,7 @@ func (e Subnet4Edit) validate() (*checked, error) {
 	for _, l := range []struct {
 		name string
 		v    *int64
-	}{{"valid-lifetime", e.ValidLifetime}, {"renew-timer", e.RenewTimer}, {"rebind-timer", e.RebindTimer}} {
+	}{{"valid-lifetime", e.ValidLifetime}, {"renew-timer", e.RenewTimer}, {"rebind-timer", e.RebindTimer}, {"preferred-lifetime", e.PreferredLifetime}} {
 		if l.v != nil && (*l.v < 0 || *l.v > 1<<32-1) {
 			return nil, invalid(l.name, "%d is not 0 to 4294967295 seconds", *l.v)
 		}
@@ -158,6 +181,12 @@ func (e Subnet4Edit) validate() (*checked, error) {
 	}
 	if e.RebindTimer != nil && e.ValidLifetime != nil && *e.RebindTimer > *e.ValidLifetime {
 		return nil, invalid("rebind-timer", "%d is after the valid-lifetime %d", *e.RebindTimer, *e.ValidLifetime)
+	}
+	if e.PreferredLifetime != nil && !v6 {
+		return nil, invalid("preferred-lifetime", "DHCPv4 has no preferred-lifetime")
+	}
+	if e.PreferredLifetime != nil && e.ValidLifetime != nil && *e.PreferredLifetime > *e.ValidLifetime {
+		return nil, invalid("preferred-lifetime", "%d is longer than the valid-lifetime %d", *e.PreferredLifetime, *e.ValidLifetime)
 	}
 	if len(e.SharedNetwork) > 128 {
 		return nil, invalid("shared-network", "longer than 128 characters")
@@ -184,7 +213,7 @@ func (e Subnet4Edit) validate() (*checked, error) {
 
 // againstOthers checks an edit against the other subnets (the backend's
 // and the servers' file subnets): ids and prefixes must not collide.
-func (c *checked) againstOthers(self uint32, backend []Subnet4, file []SubnetRef) error {
+func (c *checked) againstOthers(self uint32, backend []Subnet, file []SubnetRef) error {
 	for _, s := range backend {
 		if s.ID == self {
 			continue
