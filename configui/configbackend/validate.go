@@ -235,3 +235,9 @@ func (c *checked) againstOthers(self uint32, backend []Subnet, file []SubnetRef)
 	}
 	return nil
 }
+
+// Validate checks what needs no database (field-named ValidationError).
+func (e SubnetEdit) Validate(family string) error {
+	_, err := e.validate(family)
+	return err
+}

@@ -486,3 +486,27 @@ func (b *Backend) CreateServer(ctx context.Context, family, tag, description str
 	}
 	return nil
 }
+
+// Check runs every check of a create (update false) or an update of e
+// without writing anything: what a form's preview shows before the user
+// confirms. The change itself checks again under its lock.
+func (b *Backend) Check(ctx context.Context, family string, e SubnetEdit, update bool, m Meta) error {
+	c, err := e.validate(family)
+	if err != nil {
+		return err
+	}
+	return b.read(ctx, func(tx pgx.Tx) error {
+		all, err := readSubnets(ctx, tx, b.schema, family, "")
+		if err != nil {
+			return err
+		}
+		self := uint32(0)
+		if update {
+			self = c.ID
+		}
+		if err := c.againstOthers(self, all, m.FileSubnets); err != nil {
+			return err
+		}
+		return checkRefs(ctx, tx, c)
+	})
+}
