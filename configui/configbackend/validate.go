@@ -32,6 +32,9 @@ type SubnetEdit struct {
 	RebindTimer   *int64
 	// PreferredLifetime is DHCPv6 only.
 	PreferredLifetime *int64
+	// Interface binds the subnet to a server interface: how Kea selects a
+	// subnet for directly connected clients (DHCPv6 needs it for them).
+	Interface string
 	// Tags are the server tags the subnet is for: ["all"], or one or more
 	// named server tags that exist in dhcp4_server.
 	Tags []string
@@ -46,7 +49,7 @@ type (
 // EditOf is the edit that would leave s as it is (what a form starts from).
 func EditOf(s Subnet) SubnetEdit {
 	e := SubnetEdit{ID: s.ID, Prefix: s.Prefix.String(), SharedNetwork: s.SharedNetwork, ValidLifetime: s.ValidLifetime,
-		RenewTimer: s.RenewTimer, RebindTimer: s.RebindTimer, PreferredLifetime: s.PreferredLifetime, Tags: slices.Clone(s.Tags)}
+		RenewTimer: s.RenewTimer, RebindTimer: s.RebindTimer, PreferredLifetime: s.PreferredLifetime, Interface: s.Interface, Tags: slices.Clone(s.Tags)}
 	for _, p := range s.Pools {
 		e.Pools = append(e.Pools, p.Range())
 	}
@@ -187,6 +190,9 @@ func (e SubnetEdit) validate(family string) (*checked, error) {
 	}
 	if e.PreferredLifetime != nil && e.ValidLifetime != nil && *e.PreferredLifetime > *e.ValidLifetime {
 		return nil, invalid("preferred-lifetime", "%d is longer than the valid-lifetime %d", *e.PreferredLifetime, *e.ValidLifetime)
+	}
+	if len(e.Interface) > 128 || strings.ContainsAny(e.Interface, " \t\r\n/") {
+		return nil, invalid("interface", "%q is not an interface name", e.Interface)
 	}
 	if len(e.SharedNetwork) > 128 {
 		return nil, invalid("shared-network", "longer than 128 characters")

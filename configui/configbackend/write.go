@@ -80,16 +80,16 @@ func (b *Backend) CreateSubnet(ctx context.Context, family string, e SubnetEdit,
 			_, err = tx.Exec(ctx, `
 INSERT INTO dhcp6_subnet (subnet_id, subnet_prefix, shared_network_name, valid_lifetime, min_valid_lifetime,
                           max_valid_lifetime, renew_timer, rebind_timer, preferred_lifetime, min_preferred_lifetime,
-                          max_preferred_lifetime, modification_ts)
-VALUES ($1, $2, $3, $4, $4, $4, $5, $6, $7, $7, $7, $8)`,
+                          max_preferred_lifetime, interface, modification_ts)
+VALUES ($1, $2, $3, $4, $4, $4, $5, $6, $7, $7, $7, $8, $9)`,
 				int64(c.ID), c.prefix.String(), nullIfEmpty(c.SharedNetwork), c.ValidLifetime, c.RenewTimer, c.RebindTimer,
-				c.PreferredLifetime, res.At)
+				c.PreferredLifetime, nullIfEmpty(c.Interface), res.At)
 		} else {
 			_, err = tx.Exec(ctx, `
 INSERT INTO dhcp4_subnet (subnet_id, subnet_prefix, shared_network_name, valid_lifetime, min_valid_lifetime,
-                          max_valid_lifetime, renew_timer, rebind_timer, modification_ts)
-VALUES ($1, $2, $3, $4, $4, $4, $5, $6, $7)`,
-				int64(c.ID), c.prefix.String(), nullIfEmpty(c.SharedNetwork), c.ValidLifetime, c.RenewTimer, c.RebindTimer, res.At)
+                          max_valid_lifetime, renew_timer, rebind_timer, interface, modification_ts)
+VALUES ($1, $2, $3, $4, $4, $4, $5, $6, $7, $8)`,
+				int64(c.ID), c.prefix.String(), nullIfEmpty(c.SharedNetwork), c.ValidLifetime, c.RenewTimer, c.RebindTimer, nullIfEmpty(c.Interface), res.At)
 		}
 		if err != nil {
 			return fmt.Errorf("inserting subnet %d: %w", c.ID, err)
@@ -235,15 +235,15 @@ func (b *Backend) update(ctx context.Context, family string, id uint32, expect t
 			_, err = tx.Exec(ctx, `
 UPDATE dhcp6_subnet SET subnet_prefix = $2, shared_network_name = $3, valid_lifetime = $4, min_valid_lifetime = $4,
        max_valid_lifetime = $4, renew_timer = $5, rebind_timer = $6, preferred_lifetime = $7, min_preferred_lifetime = $7,
-       max_preferred_lifetime = $7, modification_ts = $8
+       max_preferred_lifetime = $7, interface = $9, modification_ts = $8
 WHERE subnet_id = $1`,
-				int64(id), c.prefix.String(), nullIfEmpty(c.SharedNetwork), c.ValidLifetime, c.RenewTimer, c.RebindTimer, c.PreferredLifetime, res.At)
+				int64(id), c.prefix.String(), nullIfEmpty(c.SharedNetwork), c.ValidLifetime, c.RenewTimer, c.RebindTimer, c.PreferredLifetime, res.At, nullIfEmpty(c.Interface))
 		} else {
 			_, err = tx.Exec(ctx, `
 UPDATE dhcp4_subnet SET subnet_prefix = $2, shared_network_name = $3, valid_lifetime = $4, min_valid_lifetime = $4,
-       max_valid_lifetime = $4, renew_timer = $5, rebind_timer = $6, modification_ts = $7
+       max_valid_lifetime = $4, renew_timer = $5, rebind_timer = $6, interface = $8, modification_ts = $7
 WHERE subnet_id = $1`,
-				int64(id), c.prefix.String(), nullIfEmpty(c.SharedNetwork), c.ValidLifetime, c.RenewTimer, c.RebindTimer, res.At)
+				int64(id), c.prefix.String(), nullIfEmpty(c.SharedNetwork), c.ValidLifetime, c.RenewTimer, c.RebindTimer, res.At, nullIfEmpty(c.Interface))
 		}
 		if err != nil {
 			return fmt.Errorf("updating the subnet row: %w", err)

@@ -17,6 +17,7 @@ type BackendSubnet struct {
 	Version                         string
 	Delete                          bool
 	ID, Prefix, SharedNetwork, Tag  string
+	Interface                       string
 	Pools                           []string // pool.0 … pool.N-1, as typed
 	Valid, Renew, Rebind, Preferred string
 }
@@ -33,7 +34,7 @@ func ReadBackendSubnet(r *http.Request) (BackendSubnet, error) {
 		return f, fieldErr("step", "must be preview or apply")
 	}
 	err := fields(r, map[string]*string{"version": &f.Version, "id": &f.ID, "prefix": &f.Prefix, "shared_network": &f.SharedNetwork,
-		"tag": &f.Tag, "valid": &f.Valid, "renew": &f.Renew, "rebind": &f.Rebind, "preferred": &f.Preferred})
+		"tag": &f.Tag, "interface": &f.Interface, "valid": &f.Valid, "renew": &f.Renew, "rebind": &f.Rebind, "preferred": &f.Preferred})
 	if err != nil {
 		return f, err
 	}
@@ -60,7 +61,7 @@ func (f BackendSubnet) Edit() (configbackend.SubnetEdit, []int, error) {
 	if err != nil || id == 0 {
 		return e, nil, fieldErr("id", "%q is not a subnet id (1 to 4294967294)", f.ID)
 	}
-	e.ID, e.Prefix, e.SharedNetwork = uint32(id), f.Prefix, f.SharedNetwork
+	e.ID, e.Prefix, e.SharedNetwork, e.Interface = uint32(id), f.Prefix, f.SharedNetwork, f.Interface
 	if f.Tag != "" {
 		e.Tags = []string{f.Tag}
 	}

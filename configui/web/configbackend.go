@@ -265,7 +265,7 @@ func cbFormOf(t *cbTarget, daemon string, cur *configbackend.Subnet, submitted *
 	case cur != nil:
 		e := configbackend.EditOf(*cur)
 		f.BackendSubnet = form.BackendSubnet{Version: cur.Token(), ID: strconv.FormatUint(uint64(cur.ID), 10), Prefix: e.Prefix,
-			SharedNetwork: e.SharedNetwork, Pools: e.Pools, Valid: i64s(e.ValidLifetime), Renew: i64s(e.RenewTimer),
+			SharedNetwork: e.SharedNetwork, Interface: e.Interface, Pools: e.Pools, Valid: i64s(e.ValidLifetime), Renew: i64s(e.RenewTimer),
 			Rebind: i64s(e.RebindTimer), Preferred: i64s(e.PreferredLifetime), Tag: strings.Join(cur.Tags, ",")}
 		f.Orig = cbJSON(cur)
 	default:
@@ -312,6 +312,9 @@ func cbMap(e configbackend.SubnetEdit) map[string]any {
 	}
 	if e.SharedNetwork != "" {
 		m["shared-network-name"] = e.SharedNetwork
+	}
+	if e.Interface != "" {
+		m["interface"] = e.Interface
 	}
 	return m
 }
@@ -597,7 +600,7 @@ func cbProblem(err error, rows []int) (apply.EditError, bool) {
 		return apply.EditError{}, false
 	}
 	field := map[string]string{"valid-lifetime": "valid", "renew-timer": "renew", "rebind-timer": "rebind",
-		"preferred-lifetime": "preferred", "shared-network": "shared_network", "tags": "tag"}[ve.Field]
+		"preferred-lifetime": "preferred", "shared-network": "shared_network", "tags": "tag", "interface": "interface"}[ve.Field]
 	if field == "" {
 		field = ve.Field
 	}
