@@ -319,11 +319,20 @@ func cbMap(e configbackend.SubnetEdit) map[string]any {
 	return m
 }
 
-// normalised makes a map comparable with one read back from JSON.
+// normalised makes a map as apply.Diff takes it: decoded JSON with
+// json.Number numbers.
 func normalised(m map[string]any) map[string]any {
 	b, _ := json.Marshal(m)
+	return decodeJSON(string(b))
+}
+
+func decodeJSON(s string) map[string]any {
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
 	var out map[string]any
-	json.Unmarshal(b, &out)
+	if d.Decode(&out) != nil {
+		return map[string]any{}
+	}
 	return out
 }
 
@@ -449,8 +458,7 @@ func (s *Server) cbEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	if !adding && (cur == nil || cur.Token() != f.Version) {
 		c := &cbConflict{SubnetID: uint32(id(l, "subnet_id")), Read: f.Version}
-		var before map[string]any
-		json.Unmarshal([]byte(orig), &before)
+		before := decodeJSON(orig)
 		if cur != nil {
 			c.Now = cur.Token()
 			c.Changes = apply.Diff(before, normalised(cbMap(configbackend.EditOf(*cur))))
@@ -561,8 +569,7 @@ func (s *Server) cbEdit(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			c := &cbConflict{SubnetID: e.ID, Read: f.Version}
-			var was map[string]any
-			json.Unmarshal([]byte(orig), &was)
+			was := decodeJSON(orig)
 			if cur != nil {
 				c.Now = cur.Token()
 				c.Changes = apply.Diff(was, normalised(cbMap(configbackend.EditOf(*cur))))
@@ -584,7 +591,7 @@ func (s *Server) cbEdit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		d.ResultErr, status = err.Error()+" (nothing was changed: the transaction was rolled back)", http.StatusBadGateway
 		if errors.Is(err, configbackend.ErrUnavailable) {
-			d.ResultErr = err.Error() + " (the transaction did not commit; if the connection was lost during COMMIT itself, reload the subnet before trying again)"
+			d.ResultErr = err.Error() + ". Unless the connection was lost during COMMIT itself, PostgreSQL rolled the transaction back and nothing was changed; reload the subnet to see what the backend holds."
 		}
 	}
 	s.renderEdit(w, r, status, title, d)
