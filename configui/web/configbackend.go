@@ -171,7 +171,7 @@ func configSubnets(peer string, c apply.Config, daemon string) []configbackend.S
 		l, _ := list.([]any)
 		for _, x := range l {
 			m, _ := x.(map[string]any)
-			id, _ := m["id"].(float64)
+			id, _ := strconv.ParseUint(fmt.Sprint(m["id"]), 10, 32)
 			p, err := netip.ParsePrefix(fmt.Sprint(m["subnet"]))
 			if err == nil && id > 0 {
 				out = append(out, configbackend.SubnetRef{Server: peer, ID: uint32(id), Prefix: p})

@@ -39,6 +39,13 @@ type cbLab struct {
 // cbHooks holds the PostgreSQL configuration backend in each Kea version.
 var cbHooks = map[keatest.Version]string{keatest.Kea22: "libdhcp_pgsql_cb.so", keatest.Kea30: "libdhcp_pgsql.so"}
 
+// v6CB says whether kea-dhcp6 of a version can pull from a PostgreSQL
+// configuration backend here: Kea 2.2.0's libdhcp_pgsql_cb.so cannot be
+// loaded by kea-dhcp6 against PostgreSQL 15 (its UPDATE_SUBNET6 statement
+// ends "$33WHERE", which PostgreSQL 15 refuses: "trailing junk after
+// parameter"), so kea-dhcp6 2.2 exits at start. Kea 3.0 has no such bug.
+func v6CB(v keatest.Version) bool { return v.AtLeast30() }
+
 func newCBLab(t *testing.T, pg *pgtest.Server, v keatest.Version) *cbLab {
 	t.Helper()
 	name := keaAdminInit(t, pg, v)
@@ -53,7 +60,11 @@ func newCBLab(t *testing.T, pg *pgtest.Server, v keatest.Version) *cbLab {
 			"config-fetch-wait-time": 1}})
 		return string(b)
 	}()
-	lab := keatest.Start(t, keatest.Options{Kea: v, Traffic: true, DHCP6: true, Extra4: cc, Extra6: cc,
+	cc6 := ""
+	if v6CB(v) {
+		cc6 = cc
+	}
+	lab := keatest.Start(t, keatest.Options{Kea: v, Traffic: true, DHCP6: true, Extra4: cc, Extra6: cc6,
 		// One file subnet per family beside the backend's.
 		Subnet6: `[{"id": 2, "subnet": "2001:db8:2::/64", "pools": [{"pool": "2001:db8:2::100-2001:db8:2::1ff"}]}]`,
 		Hooks:   []string{"libdhcp_lease_cmds.so", cbHooks[v]}})
@@ -203,6 +214,13 @@ func TestRealKeaConfigBackendThroughEditor(t *testing.T) {
 				func() *keatest.PerfResult { return cl.lab.Perfdhcp6(t, 3, "-e", "address-only") }},
 		} {
 			t.Run(fam.daemon, func(t *testing.T) {
+				if fam.daemon == "dhcp6" && !v6CB(v) {
+					// Documented in docs/configui-config-backend.md; the editor's
+					// DHCPv6 rows for schema 13.0 are tested by configbackend's
+					// TestBackend6AgainstKeaSchema.
+					t.Logf("Kea %s: kea-dhcp6 cannot load its PostgreSQL configuration backend with PostgreSQL 15; DHCPv6 is tested on Kea 3.0", v)
+					return
+				}
 				base := "/servers/" + fam.server + "/" + fam.daemon
 				action, f := (&haEditor{editor: cl.editor}).openForm(otto, base+"/config-backend/add")
 				f.Set("id", fam.id)
@@ -325,8 +343,11 @@ func TestRealKeaConfigBackendEditorSafety(t *testing.T) {
 				before, changes := cl.rows("dhcp4"), cl.changeCount()
 				action, f := he.openForm(otto, edit)
 				f.Set(tc.field, tc.value)
-				if tc.name == "RenewAfterRebind" {
+				switch tc.name {
+				case "RenewAfterRebind":
 					f.Set("rebind", "400")
+				case "OverlapsFileSubnet":
+					f.Set("pool.0", "") // so that only the prefix is at fault
 				}
 				resp, body := cl.post(otto, action, f)
 				if resp.StatusCode != http.StatusBadRequest || !strings.Contains(htmlUnescape(body), tc.want) {
