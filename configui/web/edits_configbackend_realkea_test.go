@@ -122,10 +122,15 @@ func (cl *cbLab) keaSubnets(daemon string) map[uint32][]string {
 	if daemon == "dhcp6" {
 		sock, key, top = cl.lab.Socket6, "subnet6", "Dhcp6"
 	}
+	// Kea 3.0's arguments also carry a "hash" string beside the daemon.
 	var r struct {
-		Arguments map[string]map[string]json.RawMessage `json:"arguments"`
+		Arguments map[string]json.RawMessage `json:"arguments"`
 	}
 	if err := json.Unmarshal(cl.lab.Command(cl.t, sock, "config-get", nil), &r); err != nil {
+		cl.t.Fatal(err)
+	}
+	var daemonCfg map[string]json.RawMessage
+	if err := json.Unmarshal(r.Arguments[top], &daemonCfg); err != nil {
 		cl.t.Fatal(err)
 	}
 	var subs []struct {
@@ -134,7 +139,7 @@ func (cl *cbLab) keaSubnets(daemon string) map[uint32][]string {
 			Pool string `json:"pool"`
 		} `json:"pools"`
 	}
-	json.Unmarshal(r.Arguments[top][key], &subs)
+	json.Unmarshal(daemonCfg[key], &subs)
 	out := map[uint32][]string{}
 	for _, s := range subs {
 		out[s.ID] = []string{}
