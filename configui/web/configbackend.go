@@ -44,13 +44,21 @@ type backendCache struct {
 func (c *backendCache) get(ctx context.Context, log *slog.Logger, db configbackend.DB) (*configbackend.Backend, error) {
 	key := fmt.Sprintf("%#v", db)
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if b, ok := c.m[key]; ok {
+	b, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
 		return b, nil
 	}
+	// Open may wait out Kea's reconnect settings: not under the mutex.
 	b, err := configbackend.Open(ctx, log, db)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[key]; ok {
+		b.Close()
+		return old, nil
 	}
 	if c.m == nil {
 		c.m = map[string]*configbackend.Backend{}
