@@ -159,10 +159,14 @@ func checkFamily(family string) error {
 
 // Read4 reads the DHCPv4 configuration that a server with server tag tag
 // pulls (objects tagged with it or "all"); tag "" reads everything.
-func (b *Backend) Read4(ctx context.Context, tag string) (*Config4, error) { return b.Read(ctx, "dhcp4", tag) }
+func (b *Backend) Read4(ctx context.Context, tag string) (*Config4, error) {
+	return b.Read(ctx, "dhcp4", tag)
+}
 
 // Read6 is Read4 for DHCPv6.
-func (b *Backend) Read6(ctx context.Context, tag string) (*Config6, error) { return b.Read(ctx, "dhcp6", tag) }
+func (b *Backend) Read6(ctx context.Context, tag string) (*Config6, error) {
+	return b.Read(ctx, "dhcp6", tag)
+}
 
 // Read reads the configuration of family (dhcp4 or dhcp6) that a server
 // with server tag tag pulls; tag "" reads everything.
@@ -243,10 +247,14 @@ func (b *Backend) Read(ctx context.Context, family, tag string) (*Config, error)
 }
 
 // Subnet4 reads one DHCPv4 subnet by id (any server tag).
-func (b *Backend) Subnet4(ctx context.Context, id uint32) (Subnet4, error) { return b.Subnet(ctx, "dhcp4", id) }
+func (b *Backend) Subnet4(ctx context.Context, id uint32) (Subnet4, error) {
+	return b.Subnet(ctx, "dhcp4", id)
+}
 
 // Subnet6 reads one DHCPv6 subnet by id (any server tag).
-func (b *Backend) Subnet6(ctx context.Context, id uint32) (Subnet6, error) { return b.Subnet(ctx, "dhcp6", id) }
+func (b *Backend) Subnet6(ctx context.Context, id uint32) (Subnet6, error) {
+	return b.Subnet(ctx, "dhcp6", id)
+}
 
 // Subnet reads one subnet of family by id (any server tag).
 func (b *Backend) Subnet(ctx context.Context, family string, id uint32) (Subnet, error) {
