@@ -57,15 +57,17 @@ VALUES ('2001:db8:6000::', 48, 56, 60, 0)`); err != nil {
 		if err != nil || len(cur.PDPools) != 1 || cur.PDPools[0].String() != "2001:db8:6000::/48 delegated /56" {
 			t.Fatalf("pd-pools read %+v %v", cur.PDPools, err)
 		}
-		keep := cur.Pools[0].ID
+		keep, keepPD := cur.Pools[0].ID, cur.PDPools[0].ID
 		e := EditOf(cur)
 		e.Pools = []string{"2001:db8:60::100-2001:db8:60::1ff", "2001:db8:60::2:0/112"}
+		e.PDPools = append(e.PDPools, "2001:db8:6100::/48 64")
 		mid := dbNow(t, c)
 		res, err = b.UpdateSubnet6(ctx, e, cur.ModificationTS, Meta{Actor: "bob"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.After.Pools[0].ID != keep || len(res.After.PDPools) != 1 || res.After.Pools[1].Range() != "2001:db8:60::2:0-2001:db8:60::2:ffff" {
+		if res.After.Pools[0].ID != keep || len(res.After.PDPools) != 2 || res.After.PDPools[0].ID != keepPD ||
+			res.After.PDPools[1].String() != "2001:db8:6100::/48 delegated /64" || res.After.Pools[1].Range() != "2001:db8:60::2:0-2001:db8:60::2:ffff" {
 			t.Fatalf("after update %+v", res.After)
 		}
 		if got := pulled6(t, c, "kea6", mid); len(got) == 0 || got[0].Type != "dhcp6_subnet" || got[0].Mod != 1 {
@@ -90,6 +92,9 @@ VALUES ('2001:db8:6000::', 48, 56, 60, 0)`); err != nil {
 			{"preferred after valid", "preferred-lifetime", "longer than the valid-lifetime", with(func(e *Subnet6Edit) { e.PreferredLifetime, e.ValidLifetime = i64(900), i64(600) })},
 			{"overlap", "prefix", "overlaps the backend subnet 60", with(func(e *Subnet6Edit) { e.Prefix = "2001:db8:60::/48" })},
 			{"unknown tag", "tags", "not in dhcp6_server", with(func(e *Subnet6Edit) { e.Tags = []string{"kea6"} })},
+			{"pd delegated shorter", "pd-pools[0]", "must be a number from 48 to 128", with(func(e *Subnet6Edit) { e.PDPools = []string{"2001:db8:6200::/48 40"} })},
+			{"pd host bits", "pd-pools[0]", "has host bits set", with(func(e *Subnet6Edit) { e.PDPools = []string{"2001:db8:6200::1/48 56"} })},
+			{"pd overlap", "pd-pools[1]", "overlaps pd-pools[0]", with(func(e *Subnet6Edit) { e.PDPools = []string{"2001:db8:6200::/48 56", "2001:db8:6200::/56 64"} })},
 		} {
 			_, err := b.CreateSubnet6(ctx, tc.edit, Meta{})
 			var ve *ValidationError

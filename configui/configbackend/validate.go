@@ -32,6 +32,10 @@ type SubnetEdit struct {
 	RebindTimer   *int64
 	// PreferredLifetime is DHCPv6 only.
 	PreferredLifetime *int64
+	// PDPools are a DHCPv6 subnet's prefix delegation pools: "prefix/len"
+	// and the length delegated, as "2001:db8:8000::/48 56". Rows kept by
+	// an update keep their excluded prefix and options.
+	PDPools []string
 	// Interface binds the subnet to a server interface: how Kea selects a
 	// subnet for directly connected clients (DHCPv6 needs it for them).
 	Interface string
@@ -50,6 +54,9 @@ type (
 func EditOf(s Subnet) SubnetEdit {
 	e := SubnetEdit{ID: s.ID, Prefix: s.Prefix.String(), SharedNetwork: s.SharedNetwork, ValidLifetime: s.ValidLifetime,
 		RenewTimer: s.RenewTimer, RebindTimer: s.RebindTimer, PreferredLifetime: s.PreferredLifetime, Interface: s.Interface, Tags: slices.Clone(s.Tags)}
+	for _, p := range s.PDPools {
+		e.PDPools = append(e.PDPools, fmt.Sprintf("%s %d", p.Prefix, p.DelegatedLen))
+	}
 	for _, p := range s.Pools {
 		e.Pools = append(e.Pools, p.Range())
 	}
@@ -70,6 +77,38 @@ type checked struct {
 	family string
 	prefix netip.Prefix
 	pools  [][2]netip.Addr
+	pd     []pdPool
+}
+
+// pdPool is a validated prefix delegation pool.
+type pdPool struct {
+	prefix    netip.Prefix
+	delegated int
+}
+
+// ParsePDPool reads "prefix/len delegated" (or "prefix/len/delegated").
+func ParsePDPool(s string) (netip.Prefix, int, error) {
+	s = strings.TrimSpace(s)
+	f := strings.Fields(s)
+	if len(f) == 1 && strings.Count(f[0], "/") == 2 {
+		i := strings.LastIndex(f[0], "/")
+		f = []string{f[0][:i], f[0][i+1:]}
+	}
+	if len(f) != 2 {
+		return netip.Prefix{}, 0, fmt.Errorf("%q is not \"prefix/length delegated-length\" like \"2001:db8:8000::/48 56\"", s)
+	}
+	p, err := netip.ParsePrefix(f[0])
+	if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() {
+		return p, 0, fmt.Errorf("%q is not an IPv6 prefix", f[0])
+	}
+	if p.Masked() != p {
+		return p, 0, fmt.Errorf("%s has host bits set (did you mean %s?)", p, p.Masked())
+	}
+	var d int
+	if _, err := fmt.Sscanf(f[1], "%d", &d); err != nil || fmt.Sprint(d) != f[1] || d < p.Bits() || d > 128 {
+		return p, 0, fmt.Errorf("delegated length %q must be a number from %d to 128", f[1], p.Bits())
+	}
+	return p, d, nil
 }
 
 // maxSubnetID is Kea's largest subnet id (SubnetID is 32 bits, the last value reserved).
@@ -170,6 +209,22 @@ func (e SubnetEdit) validate(family string) (*checked, error) {
 			}
 		}
 		c.pools = append(c.pools, [2]netip.Addr{a, z})
+	}
+	if len(e.PDPools) > 0 && !v6 {
+		return nil, invalid("pd-pools[0]", "DHCPv4 has no prefix delegation")
+	}
+	for i, s := range e.PDPools {
+		field := fmt.Sprintf("pd-pools[%d]", i)
+		p, d, err := ParsePDPool(s)
+		if err != nil {
+			return nil, invalid(field, "%v", err)
+		}
+		for j, q := range c.pd {
+			if q.prefix.Overlaps(p) {
+				return nil, invalid(field, "%s overlaps pd-pools[%d] %s", p, j, q.prefix)
+			}
+		}
+		c.pd = append(c.pd, pdPool{p, d})
 	}
 	for _, l := range []struct {
 		name string

@@ -100,6 +100,9 @@ VALUES ($1, $2, $3, $4, $4, $4, $5, $6, $7, $8)`,
 		if err := insertPools(ctx, tx, family, c.ID, c.pools, res.At); err != nil {
 			return err
 		}
+		if err := insertPDPools(ctx, tx, c.ID, c.pd, res.At); err != nil {
+			return err
+		}
 		after, err := b.subnetTx(ctx, tx, family, c.ID)
 		res.After = &after
 		return err
@@ -270,6 +273,29 @@ WHERE subnet_id = $1`,
 		if err := insertPools(ctx, tx, family, id, add, res.At); err != nil {
 			return err
 		}
+		if family == "dhcp6" {
+			var addPD []pdPool
+			keepPD := map[int64]bool{}
+			for _, np := range c.pd {
+				i := slices.IndexFunc(before.PDPools, func(p PDPool) bool { return p.Prefix == np.prefix && p.DelegatedLen == np.delegated })
+				if i >= 0 {
+					keepPD[before.PDPools[i].ID] = true
+				} else {
+					addPD = append(addPD, np)
+				}
+			}
+			for _, p := range before.PDPools {
+				if !keepPD[p.ID] {
+					// Its options go with it (trigger dhcp6_pd_pool_BDEL).
+					if _, err := tx.Exec(ctx, `DELETE FROM dhcp6_pd_pool WHERE id = $1`, p.ID); err != nil {
+						return fmt.Errorf("deleting pd-pool %s: %w", p, err)
+					}
+				}
+			}
+			if err := insertPDPools(ctx, tx, id, addPD, res.At); err != nil {
+				return err
+			}
+		}
 		after, err := b.subnetTx(ctx, tx, family, id)
 		res.After = &after
 		return err
@@ -437,6 +463,20 @@ INSERT INTO `+family+`_pool (start_address, end_address, subnet_id, modification
 VALUES (cast($1 as inet), cast($2 as inet), $3, $4)`, p[0].String(), p[1].String(), int64(id), at)
 		if err != nil {
 			return fmt.Errorf("inserting pool %s-%s: %w", p[0], p[1], err)
+		}
+	}
+	return nil
+}
+
+// insertPDPools writes prefix delegation pools as Kea's backend does: no
+// excluded prefix is a NULL prefix and length 0.
+func insertPDPools(ctx context.Context, tx pgx.Tx, id uint32, pools []pdPool, at time.Time) error {
+	for _, p := range pools {
+		_, err := tx.Exec(ctx, `
+INSERT INTO dhcp6_pd_pool (prefix, prefix_length, delegated_prefix_length, subnet_id, excluded_prefix_length, modification_ts)
+VALUES ($1, $2, $3, $4, 0, $5)`, p.prefix.Addr().String(), p.prefix.Bits(), p.delegated, int64(id), at)
+		if err != nil {
+			return fmt.Errorf("inserting pd-pool %s delegated /%d: %w", p.prefix, p.delegated, err)
 		}
 	}
 	return nil

@@ -19,6 +19,7 @@ type BackendSubnet struct {
 	ID, Prefix, SharedNetwork, Tag  string
 	Interface                       string
 	Pools                           []string // pool.0 … pool.N-1, as typed
+	PDPools                         []string // pd.0 … pd.N-1 (DHCPv6): "prefix/len delegated"
 	Valid, Renew, Rebind, Preferred string
 }
 
@@ -50,11 +51,25 @@ func ReadBackendSubnet(r *http.Request) (BackendSubnet, error) {
 		}
 		f.Pools = append(f.Pools, strings.TrimSpace(v))
 	}
+	if r.PostFormValue("pdrows") != "" {
+		pd, err := strconv.Atoi(r.PostFormValue("pdrows"))
+		if err != nil || pd < 0 || pd > maxRows {
+			return f, fieldErr("pdrows", "the form is damaged: reload the page")
+		}
+		for i := range pd {
+			v, err := value(r, "pd."+strconv.Itoa(i))
+			if err != nil {
+				return f, err
+			}
+			f.PDPools = append(f.PDPools, strings.TrimSpace(v))
+		}
+	}
 	return f, nil
 }
 
 // Edit is the form as a configbackend edit, and for each of its pools the
-// form row it came from (empty rows are left out).
+// form row it came from (empty rows are left out); PDRows the same for
+// the pd-pools.
 func (f BackendSubnet) Edit() (configbackend.SubnetEdit, []int, error) {
 	var e configbackend.SubnetEdit
 	id, err := strconv.ParseUint(f.ID, 10, 32)
@@ -72,6 +87,11 @@ func (f BackendSubnet) Edit() (configbackend.SubnetEdit, []int, error) {
 			rows = append(rows, i)
 		}
 	}
+	for _, p := range f.PDPools {
+		if p != "" {
+			e.PDPools = append(e.PDPools, p)
+		}
+	}
 	for _, n := range []struct {
 		field, v string
 		dst      **int64
@@ -86,4 +106,15 @@ func (f BackendSubnet) Edit() (configbackend.SubnetEdit, []int, error) {
 		*n.dst = &x
 	}
 	return e, rows, nil
+}
+
+// PDRows is, for each pd-pool of Edit, the form row it came from.
+func (f BackendSubnet) PDRows() []int {
+	var rows []int
+	for i, p := range f.PDPools {
+		if p != "" {
+			rows = append(rows, i)
+		}
+	}
+	return rows
 }

@@ -260,6 +260,7 @@ type cbForm struct {
 	Current *configbackend.Subnet // the subnet as read (editing)
 	Orig    string                // its JSON as read: what changed meanwhile on a conflict
 	Rows    []cbPoolRow
+	PDRows  []cbPoolRow
 	form.BackendSubnet
 }
 
@@ -273,7 +274,7 @@ func cbFormOf(t *cbTarget, daemon string, cur *configbackend.Subnet, submitted *
 	case cur != nil:
 		e := configbackend.EditOf(*cur)
 		f.BackendSubnet = form.BackendSubnet{Version: cur.Token(), ID: strconv.FormatUint(uint64(cur.ID), 10), Prefix: e.Prefix,
-			SharedNetwork: e.SharedNetwork, Interface: e.Interface, Pools: e.Pools, Valid: i64s(e.ValidLifetime), Renew: i64s(e.RenewTimer),
+			SharedNetwork: e.SharedNetwork, Interface: e.Interface, Pools: e.Pools, PDPools: e.PDPools, Valid: i64s(e.ValidLifetime), Renew: i64s(e.RenewTimer),
 			Rebind: i64s(e.RebindTimer), Preferred: i64s(e.PreferredLifetime), Tag: strings.Join(cur.Tags, ",")}
 		f.Orig = cbJSON(cur)
 	default:
@@ -288,6 +289,15 @@ func cbFormOf(t *cbTarget, daemon string, cur *configbackend.Subnet, submitted *
 	}
 	for i, p := range pools {
 		f.Rows = append(f.Rows, cbPoolRow{Field: "pool." + strconv.Itoa(i), Value: p})
+	}
+	if f.V6 {
+		pd := slices.Clone(f.PDPools)
+		for len(pd) == 0 || pd[len(pd)-1] != "" {
+			pd = append(pd, "")
+		}
+		for i, p := range pd {
+			f.PDRows = append(f.PDRows, cbPoolRow{Field: "pd." + strconv.Itoa(i), Value: p})
+		}
 	}
 	return f
 }
@@ -312,6 +322,13 @@ func cbMap(e configbackend.SubnetEdit) map[string]any {
 		pools = append(pools, map[string]any{"pool": p})
 	}
 	m["pools"] = pools
+	if len(e.PDPools) > 0 {
+		pd := []any{}
+		for _, p := range e.PDPools {
+			pd = append(pd, p)
+		}
+		m["pd-pools"] = pd
+	}
 	for k, v := range map[string]*int64{"valid-lifetime": e.ValidLifetime, "renew-timer": e.RenewTimer,
 		"rebind-timer": e.RebindTimer, "preferred-lifetime": e.PreferredLifetime} {
 		if v != nil {
@@ -491,7 +508,7 @@ func (s *Server) cbEdit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		if p, ok := cbProblem(err, rows); ok {
+		if p, ok := cbProblem(err, rows, f.PDRows()); ok {
 			d.Problems = edit.Problems{p}
 			again(http.StatusBadRequest)
 			return
@@ -587,7 +604,7 @@ func (s *Server) cbEdit(w http.ResponseWriter, r *http.Request) {
 			again(http.StatusConflict)
 			return
 		}
-		if p, ok := cbProblem(err, rows); ok {
+		if p, ok := cbProblem(err, rows, f.PDRows()); ok {
 			d.Problems = edit.Problems{p}
 			d.Message = fmt.Sprintf("Nothing was changed (change #%d records the attempt).", res.ChangeID)
 			again(http.StatusBadRequest)
@@ -606,7 +623,7 @@ func (s *Server) cbEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 // cbProblem turns a refused value into the form field it is about.
-func cbProblem(err error, rows []int) (apply.EditError, bool) {
+func cbProblem(err error, rows, pdRows []int) (apply.EditError, bool) {
 	if fe, ok := form.AsFieldError(err); ok {
 		return apply.EditError{Field: fe.Field, Msg: fe.Msg}, true
 	}
@@ -622,6 +639,9 @@ func cbProblem(err error, rows []int) (apply.EditError, bool) {
 	var i int
 	if _, err := fmt.Sscanf(ve.Field, "pools[%d]", &i); err == nil && i >= 0 && i < len(rows) {
 		field = "pool." + strconv.Itoa(rows[i])
+	}
+	if _, err := fmt.Sscanf(ve.Field, "pd-pools[%d]", &i); err == nil && i >= 0 && i < len(pdRows) {
+		field = "pd." + strconv.Itoa(pdRows[i])
 	}
 	return apply.EditError{Field: field, Msg: ve.Msg}, true
 }
