@@ -115,23 +115,36 @@ func keaAdminInit(t *testing.T, pg *pgtest.Server, v keatest.Version) string {
 	return name
 }
 
-// configGet is a daemon's subnets as Kea reports them: id → pools.
+// keaSubnets is a daemon's subnets as its config-get reports them: id →
+// pools.
 func (cl *cbLab) keaSubnets(daemon string) map[uint32][]string {
 	cl.t.Helper()
+	m, err := cl.tryKeaSubnets(daemon)
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	return m
+}
+
+func (cl *cbLab) tryKeaSubnets(daemon string) (map[uint32][]string, error) {
 	sock, key, top := cl.lab.Socket4, "subnet4", "Dhcp4"
 	if daemon == "dhcp6" {
 		sock, key, top = cl.lab.Socket6, "subnet6", "Dhcp6"
+	}
+	reply, err := cl.lab.TryCommand(sock, "config-get", nil)
+	if err != nil {
+		return nil, err
 	}
 	// Kea 3.0's arguments also carry a "hash" string beside the daemon.
 	var r struct {
 		Arguments map[string]json.RawMessage `json:"arguments"`
 	}
-	if err := json.Unmarshal(cl.lab.Command(cl.t, sock, "config-get", nil), &r); err != nil {
-		cl.t.Fatal(err)
+	if err := json.Unmarshal(reply, &r); err != nil {
+		return nil, fmt.Errorf("config-get of %s: %w", daemon, err)
 	}
 	var daemonCfg map[string]json.RawMessage
 	if err := json.Unmarshal(r.Arguments[top], &daemonCfg); err != nil {
-		cl.t.Fatal(err)
+		return nil, fmt.Errorf("config-get of %s: %w", daemon, err)
 	}
 	var subs []struct {
 		ID    uint32 `json:"id"`
@@ -139,7 +152,9 @@ func (cl *cbLab) keaSubnets(daemon string) map[uint32][]string {
 			Pool string `json:"pool"`
 		} `json:"pools"`
 	}
-	json.Unmarshal(daemonCfg[key], &subs)
+	if err := json.Unmarshal(daemonCfg[key], &subs); err != nil {
+		return nil, fmt.Errorf("config-get of %s: %w", daemon, err)
+	}
 	out := map[uint32][]string{}
 	for _, s := range subs {
 		out[s.ID] = []string{}
@@ -147,21 +162,25 @@ func (cl *cbLab) keaSubnets(daemon string) map[uint32][]string {
 			out[s.ID] = append(out[s.ID], p.Pool)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // waitKea waits (at most 30 s) until the daemon's config-get satisfies ok,
-// and says how long that took.
+// and says how long that took. A daemon busy merging what it pulled may
+// time its control socket out meanwhile: such replies are polled past.
 func (cl *cbLab) waitKea(daemon string, ok func(map[uint32][]string) bool) time.Duration {
 	cl.t.Helper()
 	start := time.Now()
+	var last error
 	for time.Since(start) < 30*time.Second {
-		if ok(cl.keaSubnets(daemon)) {
+		m, err := cl.tryKeaSubnets(daemon)
+		if err == nil && ok(m) {
 			return time.Since(start).Round(10 * time.Millisecond)
 		}
+		last = err
 		time.Sleep(200 * time.Millisecond)
 	}
-	cl.t.Fatalf("%s's config-get did not change as expected within 30 s: %v", daemon, cl.keaSubnets(daemon))
+	cl.t.Fatalf("%s's config-get did not change as expected within 30 s (last error %v)", daemon, last)
 	return 0
 }
 
@@ -228,7 +247,26 @@ func TestRealKeaConfigBackendThroughEditor(t *testing.T) {
 					return
 				}
 				base := "/servers/" + fam.server + "/" + fam.daemon
+				// A refused value first: 400 beside its field, no row written.
+				before := cl.rows(fam.daemon)
 				action, f := (&haEditor{editor: cl.editor}).openForm(otto, base+"/config-backend/add")
+				f.Set("id", fam.id)
+				f.Set("prefix", fam.prefix)
+				bad, want := "pool.0", "is not inside the subnet"
+				if fam.pd != "" {
+					bad, want = "pd.0", "must be a number from 48 to 128"
+					f.Set("pd.0", "2001:db8:6000::/48 40")
+				} else {
+					f.Set("pool.0", "198.18.6.1-198.18.6.9")
+				}
+				resp, body := cl.post(otto, action, f)
+				if resp.StatusCode != http.StatusBadRequest || !strings.Contains(htmlUnescape(body), bad+": ") || !strings.Contains(body, want) {
+					t.Fatalf("refused %s: want 400 naming %s, got %s:\n%s", fam.daemon, bad, resp.Status, body)
+				}
+				if cl.rows(fam.daemon) != before {
+					t.Fatal("a refused value changed the backend")
+				}
+				action, f = (&haEditor{editor: cl.editor}).openForm(otto, base+"/config-backend/add")
 				f.Set("id", fam.id)
 				f.Set("prefix", fam.prefix)
 				f.Set("pool.0", fam.pool)
@@ -239,7 +277,7 @@ func TestRealKeaConfigBackendThroughEditor(t *testing.T) {
 				if f.Get("tag") != "all" {
 					t.Fatalf("the tag chosen by default is %q, want all (the server's own tag)", f.Get("tag"))
 				}
-				resp, body := cl.submit(otto, action, f)
+				resp, body = cl.submit(otto, action, f)
 				if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Applied to configuration backend") {
 					t.Fatalf("add: %s\n%s", resp.Status, body)
 				}
