@@ -453,7 +453,9 @@ func (s *Server) cbEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var cur *configbackend.Subnet
-	if !adding {
+	if adding {
+		f.Delete = false // only an existing subnet is deleted
+	} else {
 		cur = t.subnet(uint32(id(l, "subnet_id")))
 		f.ID = l["subnet_id"] // the path names the subnet; ids are not changed in place
 	}
