@@ -223,6 +223,8 @@ type cbPage struct {
 	ServerTag string
 	FetchWait time.Duration
 	Subnets   []configbackend.Subnet
+	Networks  []configbackend.SharedNetwork
+	Options   []configbackend.Option // global options
 	OnServer  map[uint32]bool
 	Tags      []string
 	Err       string
@@ -247,6 +249,7 @@ func (s *Server) configBackend(w http.ResponseWriter, r *http.Request) {
 	default:
 		p.DB, p.Schema, p.ServerTag, p.FetchWait = t.b.DB().String(), t.b.Schema().String(), t.srv.ServerTag, t.srv.FetchWaitTime
 		p.Subnets, p.OnServer, p.Tags = t.cfg.Subnets, t.onServer, t.tags()
+		p.Networks, p.Options = t.cfg.SharedNetworks, t.cfg.GlobalOptions
 	}
 	s.render(w, r, status, "backend", page{Title: l["daemon"] + " configuration backend of " + k.Name, Crumbs: crumbs(l), Data: p})
 }

@@ -545,8 +545,27 @@ func TestRealKeaConfigBackendEditorSafety(t *testing.T) {
 	})
 
 	t.Run("ViewerAndForgedForms", func(t *testing.T) {
+		// A shared network written as Kea's own tools would: shown, read only.
+		ctx := context.Background()
+		tx, err := cl.kdb.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `SELECT createAuditRevisionDHCP4(now(), 'all', 'shared network set', false)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO dhcp4_shared_network (name, valid_lifetime, modification_ts) VALUES ('sn-cb', 7200, now())`); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
 		before := cl.rows("dhcp4")
 		vic := cl.signedIn("vic")
+		if resp, body := cl.get(vic, "/servers/kea/dhcp4/config-backend"); resp.StatusCode != http.StatusOK ||
+			!strings.Contains(body, "<td>70</td><td>198.18.7.0/24</td><td>config backend</td>") || !strings.Contains(body, "<td>sn-cb</td>") {
+			t.Fatalf("the backend page for a viewer: %s\n%s", resp.Status, body)
+		}
 		if resp, _ := cl.get(vic, edit); resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("viewer GET of the edit form: %s", resp.Status)
 		}
