@@ -561,6 +561,9 @@ func (s *Server) cbEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	req := apply.DBRequest{User: userOf(r).Name, RemoteAddr: s.remoteAddr(r).String(), Server: pairName(t.peers), Daemon: daemon,
 		Peers: pairNames(t.peers), Summary: summary, Diff: diff, Target: target,
+		Conflict: func(err error) bool {
+			return errors.Is(err, configbackend.ErrConflict) || errors.Is(err, configbackend.ErrNotFound)
+		},
 		Do: func(ctx context.Context) (string, error) {
 			var res configbackend.Result
 			var err error

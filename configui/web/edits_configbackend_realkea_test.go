@@ -465,15 +465,41 @@ func TestRealKeaConfigBackendEditorSafety(t *testing.T) {
 			a, cf := editForm(t, body)
 			actions, confirms = append(actions, a), append(confirms, cf)
 		}
+		// The pair's lock is held until both wait on it, so both pass the
+		// check before the lock and the loser is refused under it.
+		n0 := cl.changeCount()
+		lock, err := cl.store.Lock(context.Background(), "dhcp4:kea")
+		if err != nil {
+			t.Fatal(err)
+		}
 		codes := make([]int, 2)
 		var wg sync.WaitGroup
 		for i, c := range []*http.Client{otto, ada} {
 			wg.Go(func() { resp, _ := cl.post(c, actions[i], confirms[i]); codes[i] = resp.StatusCode })
 		}
+		var waiting int
+		for i := 0; i < 100 && waiting < 2; i++ {
+			time.Sleep(100 * time.Millisecond)
+			cl.kdb.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting)
+		}
+		lock.Unlock()
+		if waiting < 2 {
+			t.Fatalf("%d edits waited on the pair's lock, want 2", waiting)
+		}
 		wg.Wait()
 		slices.Sort(codes)
 		if codes[0] != http.StatusOK || codes[1] != http.StatusConflict {
 			t.Fatalf("concurrent confirms answered %v, want one 200 and one 409", codes)
+		}
+		// The change log has both: the winner applied, the loser's conflict.
+		chs, _ := cl.store.Changes(context.Background(), store.ChangeFilter{})
+		var st []string
+		for _, c := range chs[:cl.changeCount()-n0] {
+			st = append(st, c.Status)
+		}
+		slices.Sort(st)
+		if !slices.Equal(st, []string{store.ChangeApplied, store.ChangeConflict}) {
+			t.Fatalf("the change log records %v for the race, want applied and conflict", st)
 		}
 		var valid int64
 		cl.kdb.QueryRow(context.Background(), `SELECT valid_lifetime FROM dhcp4_subnet WHERE subnet_id = 70`).Scan(&valid)
