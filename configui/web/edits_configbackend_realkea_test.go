@@ -570,6 +570,48 @@ func TestRealKeaConfigBackendEditorSafety(t *testing.T) {
 		}
 	})
 
+	t.Run("NamedServerTag", func(t *testing.T) {
+		// A server tag made by Kea's tools is offered in the form; a subnet
+		// for it is written with that tag and not pulled by this server,
+		// whose server-tag is Kea's default "all".
+		ctx := context.Background()
+		tx, err := cl.kdb.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx.Exec(ctx, `SELECT createAuditRevisionDHCP4(now(), 'all', 'server set', false)`)
+		if _, err := tx.Exec(ctx, `INSERT INTO dhcp4_server (tag, description, modification_ts) VALUES ('kea-b', 'another server', now())`); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, body := cl.get(otto, add)
+		if !strings.Contains(body, `<option value="kea-b">kea-b</option>`) {
+			t.Fatalf("the form does not offer the server tag kea-b:\n%s", body)
+		}
+		action, f := he.openForm(otto, add)
+		f.Set("id", "71")
+		f.Set("prefix", "198.18.9.0/24")
+		f.Set("tag", "kea-b")
+		if resp, body := cl.submit(otto, action, f); resp.StatusCode != http.StatusOK {
+			t.Fatalf("add for kea-b: %s\n%s", resp.Status, body)
+		}
+		var tag string
+		cl.kdb.QueryRow(ctx, `SELECT s.tag FROM dhcp4_subnet_server a JOIN dhcp4_server s ON s.id = a.server_id WHERE a.subnet_id = 71`).Scan(&tag)
+		if tag != "kea-b" {
+			t.Fatalf("subnet 71 is for server tag %q, want kea-b", tag)
+		}
+		time.Sleep(2 * time.Second) // two pulls
+		if _, ok := cl.keaSubnets("dhcp4")[71]; ok {
+			t.Fatal("a server tagged all pulled a subnet for kea-b")
+		}
+		_, body = cl.get(otto, "/servers/kea/dhcp4/config-backend")
+		if !strings.Contains(body, "<td>71</td><td>198.18.9.0/24</td><td>config backend</td><td>kea-b</td>") || !strings.Contains(body, "not (yet) in its config-get") {
+			t.Fatalf("the backend page does not show subnet 71 for kea-b, not on this server:\n%s", body)
+		}
+	})
+
 	t.Run("ViewerAndForgedForms", func(t *testing.T) {
 		// A shared network written as Kea's own tools would: shown, read only.
 		ctx := context.Background()
