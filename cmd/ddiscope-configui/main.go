@@ -221,6 +221,7 @@ func serveEditor(ctx context.Context, log *slog.Logger, cfg *config.File, webCon
 		log.Error("web", "err", err)
 		return 1
 	}
+	defer srv.Close()
 	if am := cfg.Alertmanager; am.URL != "" {
 		p := &inbox.Poller{URL: am.URL, Sink: st, Log: log, Username: am.User, Password: am.Password}
 		if am.PollInterval != nil {

@@ -23,6 +23,10 @@ type DBRequest struct {
 	Command string
 	// Do makes the change in one transaction and says what it did.
 	Do func(ctx context.Context) (string, error)
+	// Conflict, when set, says whether an error of Do is a lost race (the
+	// object changed since the form read it): recorded as a conflict, as
+	// Apply records one, rather than a failure.
+	Conflict func(error) bool
 }
 
 // ApplyDB locks the pair, records the attempt, runs Do and records its
@@ -49,6 +53,9 @@ func (a *Applier) ApplyDB(ctx context.Context, req DBRequest) (*Result, error) {
 	errText := ""
 	if doErr != nil {
 		status, errText, step.Text, step.Result = store.ChangeFailed, doErr.Error(), doErr.Error(), -1
+		if req.Conflict != nil && req.Conflict(doErr) {
+			status = store.ChangeConflict
+		}
 	}
 	res := &Result{ChangeID: id, Status: status, Diff: req.Diff, Steps: []store.Step{step}}
 	if err := a.finish(ctx, id, outcome{status, req.Diff, errText, res.Steps}); err != nil {

@@ -11,9 +11,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Subnet4 is a DHCPv4 subnet stored in the backend, with the server tags it
-// is for. Inherited values are nil.
-type Subnet4 struct {
+// Subnet is a DHCPv4 or DHCPv6 subnet stored in the backend, with the
+// server tags it is for. Inherited values are nil.
+type Subnet struct {
+	Family        string // dhcp4 or dhcp6
 	ID            uint32
 	Prefix        netip.Prefix
 	SharedNetwork string
@@ -21,18 +22,29 @@ type Subnet4 struct {
 	ValidLifetime *int64
 	RenewTimer    *int64
 	RebindTimer   *int64
-	Interface     string
-	ClientClass   string // read only here: the editor shows it and keeps it
-	UserContext   json.RawMessage
-	Pools         []Pool4
-	Options       []Option
+	// PreferredLifetime is DHCPv6's preferred-lifetime (nil for DHCPv4).
+	PreferredLifetime *int64
+	Interface         string
+	ClientClass       string // read only here: the editor shows it and keeps it
+	UserContext       json.RawMessage
+	Pools             []Pool
+	// PDPools are a DHCPv6 subnet's prefix delegation pools: read and
+	// shown; the editor keeps them as they are.
+	PDPools []PDPool
+	Options []Option
 	// ModificationTS is the row's modification_ts: the version a form
 	// carries back (Token) so that an edit of a changed subnet is refused.
 	ModificationTS time.Time
 }
 
+// Subnet4 and Subnet6 name a Subnet of each family.
+type (
+	Subnet4 = Subnet
+	Subnet6 = Subnet
+)
+
 // Token is ModificationTS as a form field.
-func (s Subnet4) Token() string { return s.ModificationTS.UTC().Format(time.RFC3339Nano) }
+func (s Subnet) Token() string { return s.ModificationTS.UTC().Format(time.RFC3339Nano) }
 
 // ParseToken reads a Token back.
 func ParseToken(s string) (time.Time, error) {
@@ -44,14 +56,14 @@ func ParseToken(s string) (time.Time, error) {
 }
 
 // ForServer says whether a server with this server tag gets the subnet.
-func (s Subnet4) ForServer(tag string) bool { return forServer(s.Tags, tag) }
+func (s Subnet) ForServer(tag string) bool { return forServer(s.Tags, tag) }
 
 func forServer(tags []string, tag string) bool {
 	return tag == "" || slices.Contains(tags, tag) || slices.Contains(tags, "all")
 }
 
-// Pool4 is an address range of a backend subnet.
-type Pool4 struct {
+// Pool is an address range of a backend subnet.
+type Pool struct {
 	ID          int64
 	Start, End  netip.Addr
 	ClientClass string
@@ -59,8 +71,30 @@ type Pool4 struct {
 	Options     []Option
 }
 
+// Pool4 and Pool6 name a Pool of each family.
+type (
+	Pool4 = Pool
+	Pool6 = Pool
+)
+
+// PDPool is a DHCPv6 prefix delegation pool (dhcp6_pd_pool).
+type PDPool struct {
+	ID           int64
+	Prefix       netip.Prefix
+	DelegatedLen int
+	Excluded     string // excluded-prefix/len, "" when none
+}
+
+func (p PDPool) String() string {
+	s := fmt.Sprintf("%s delegated /%d", p.Prefix, p.DelegatedLen)
+	if p.Excluded != "" {
+		s += " excluding " + p.Excluded
+	}
+	return s
+}
+
 // Range is the pool as Kea writes it.
-func (p Pool4) Range() string { return p.Start.String() + "-" + p.End.String() }
+func (p Pool) Range() string { return p.Start.String() + "-" + p.End.String() }
 
 // Option is one option-data row.
 type Option struct {
@@ -73,8 +107,8 @@ type Option struct {
 	Tags       []string // global options only: the servers it is for
 }
 
-// SharedNetwork4 is a DHCPv4 shared network stored in the backend.
-type SharedNetwork4 struct {
+// SharedNetwork is a shared network stored in the backend.
+type SharedNetwork struct {
 	ID             int64
 	Name           string
 	Tags           []string
@@ -86,53 +120,88 @@ type SharedNetwork4 struct {
 	ModificationTS time.Time
 }
 
-// ServerRow is a row of dhcp4_server (tag "all" is built in).
+// SharedNetwork4 names a DHCPv4 SharedNetwork.
+type SharedNetwork4 = SharedNetwork
+
+// ServerRow is a row of dhcp4_server or dhcp6_server (tag "all" is built in).
 type ServerRow struct {
 	Tag, Description string
 }
 
-// Config4 is what the backend holds for DHCPv4 servers.
-type Config4 struct {
+// Config is what the backend holds for the servers of one family.
+type Config struct {
+	Family         string
 	Schema         Schema
 	Servers        []ServerRow
-	Subnets        []Subnet4
-	SharedNetworks []SharedNetwork4
+	Subnets        []Subnet
+	SharedNetworks []SharedNetwork
 	GlobalOptions  []Option
 }
 
-var scopeNames = map[int16]string{0: "global", 1: "subnet", 4: "shared-network", 5: "pool"}
+// Config4 and Config6 name a Config of each family.
+type (
+	Config4 = Config
+	Config6 = Config
+)
+
+var scopeNames = map[int16]string{0: "global", 1: "subnet", 4: "shared-network", 5: "pool", 6: "pd-pool"}
+
+// families are the daemons the backend keeps configurations for, with the
+// word used in messages.
+var families = map[string]string{"dhcp4": "DHCPv4", "dhcp6": "DHCPv6"}
+
+func checkFamily(family string) error {
+	if families[family] == "" {
+		return fmt.Errorf("daemon %q: the configuration backend holds dhcp4 and dhcp6 configurations", family)
+	}
+	return nil
+}
 
 // Read4 reads the DHCPv4 configuration that a server with server tag tag
 // pulls (objects tagged with it or "all"); tag "" reads everything.
 func (b *Backend) Read4(ctx context.Context, tag string) (*Config4, error) {
-	cfg := &Config4{Schema: b.schema}
+	return b.Read(ctx, "dhcp4", tag)
+}
+
+// Read6 is Read4 for DHCPv6.
+func (b *Backend) Read6(ctx context.Context, tag string) (*Config6, error) {
+	return b.Read(ctx, "dhcp6", tag)
+}
+
+// Read reads the configuration of family (dhcp4 or dhcp6) that a server
+// with server tag tag pulls; tag "" reads everything.
+func (b *Backend) Read(ctx context.Context, family, tag string) (*Config, error) {
+	if err := checkFamily(family); err != nil {
+		return nil, err
+	}
+	cfg := &Config{Family: family, Schema: b.schema}
 	err := b.read(ctx, func(tx pgx.Tx) error {
 		var err error
-		*cfg = Config4{Schema: b.schema}
-		if cfg.Servers, err = servers(ctx, tx, "dhcp4"); err != nil {
+		*cfg = Config{Family: family, Schema: b.schema}
+		if cfg.Servers, err = servers(ctx, tx, family); err != nil {
 			return err
 		}
-		subnets, err := readSubnets4(ctx, tx, b.schema, "")
+		subnets, err := readSubnets(ctx, tx, b.schema, family, "")
 		if err != nil {
 			return err
 		}
-		if err := readPools4(ctx, tx, subnets, b.schema); err != nil {
+		if err := readPools(ctx, tx, subnets, b.schema, family); err != nil {
 			return err
 		}
-		nets, err := readSharedNetworks4(ctx, tx)
+		nets, err := readSharedNetworks(ctx, tx, family)
 		if err != nil {
 			return err
 		}
-		opts, err := readOptions(ctx, tx, "dhcp4")
+		opts, err := readOptions(ctx, tx, family)
 		if err != nil {
 			return err
 		}
-		byNet := map[string]*SharedNetwork4{}
+		byNet := map[string]*SharedNetwork{}
 		for i := range nets {
 			byNet[nets[i].Name] = &nets[i]
 		}
-		bySubnet := map[uint32]*Subnet4{}
-		byPool := map[int64]*Pool4{}
+		bySubnet := map[uint32]*Subnet{}
+		byPool := map[int64]*Pool{}
 		for i := range subnets {
 			bySubnet[subnets[i].ID] = &subnets[i]
 			for j := range subnets[i].Pools {
@@ -172,23 +241,33 @@ func (b *Backend) Read4(ctx context.Context, tag string) (*Config4, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading DHCPv4 configuration from %s: %w", b.db, err)
+		return nil, fmt.Errorf("reading %s configuration from %s: %w", families[family], b.db, err)
 	}
 	return cfg, nil
 }
 
-// Subnet4 reads one subnet by id (any server tag).
+// Subnet4 reads one DHCPv4 subnet by id (any server tag).
 func (b *Backend) Subnet4(ctx context.Context, id uint32) (Subnet4, error) {
-	cfg, err := b.Read4(ctx, "")
+	return b.Subnet(ctx, "dhcp4", id)
+}
+
+// Subnet6 reads one DHCPv6 subnet by id (any server tag).
+func (b *Backend) Subnet6(ctx context.Context, id uint32) (Subnet6, error) {
+	return b.Subnet(ctx, "dhcp6", id)
+}
+
+// Subnet reads one subnet of family by id (any server tag).
+func (b *Backend) Subnet(ctx context.Context, family string, id uint32) (Subnet, error) {
+	cfg, err := b.Read(ctx, family, "")
 	if err != nil {
-		return Subnet4{}, err
+		return Subnet{}, err
 	}
 	for _, s := range cfg.Subnets {
 		if s.ID == id {
 			return s, nil
 		}
 	}
-	return Subnet4{}, fmt.Errorf("subnet %d: %w in %s", id, ErrNotFound, b.db)
+	return Subnet{}, fmt.Errorf("%s subnet %d: %w in %s", family, id, ErrNotFound, b.db)
 }
 
 func servers(ctx context.Context, tx pgx.Tx, family string) ([]ServerRow, error) {
@@ -211,33 +290,37 @@ func classColumn(s Schema) string {
 	return "coalesce(%s.client_class, '')"
 }
 
-func readSubnets4(ctx context.Context, tx pgx.Tx, schema Schema, where string, args ...any) ([]Subnet4, error) {
+func readSubnets(ctx context.Context, tx pgx.Tx, schema Schema, family, where string, args ...any) ([]Subnet, error) {
+	preferred := "NULL::bigint"
+	if family == "dhcp6" {
+		preferred = "s.preferred_lifetime"
+	}
 	rows, err := tx.Query(ctx, `
 SELECT s.subnet_id, s.subnet_prefix, coalesce(s.shared_network_name, ''), s.valid_lifetime, s.renew_timer,
-       s.rebind_timer, coalesce(s.interface, ''), `+fmt.Sprintf(classColumn(schema), "s")+`, s.user_context::text, s.modification_ts,
+       s.rebind_timer, `+preferred+`, coalesce(s.interface, ''), `+fmt.Sprintf(classColumn(schema), "s")+`, s.user_context::text, s.modification_ts,
        coalesce(array_agg(srv.tag ORDER BY srv.tag) FILTER (WHERE srv.tag IS NOT NULL), '{}')
-FROM dhcp4_subnet s
-LEFT JOIN dhcp4_subnet_server a ON a.subnet_id = s.subnet_id
-LEFT JOIN dhcp4_server srv ON srv.id = a.server_id
+FROM `+family+`_subnet s
+LEFT JOIN `+family+`_subnet_server a ON a.subnet_id = s.subnet_id
+LEFT JOIN `+family+`_server srv ON srv.id = a.server_id
 `+where+`
 GROUP BY s.subnet_id
 ORDER BY s.subnet_id`, args...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Subnet4, error) {
-		var s Subnet4
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Subnet, error) {
+		s := Subnet{Family: family}
 		var id int64
 		var prefix string
 		var uc *string
-		if err := r.Scan(&id, &prefix, &s.SharedNetwork, &s.ValidLifetime, &s.RenewTimer, &s.RebindTimer,
+		if err := r.Scan(&id, &prefix, &s.SharedNetwork, &s.ValidLifetime, &s.RenewTimer, &s.RebindTimer, &s.PreferredLifetime,
 			&s.Interface, &s.ClientClass, &uc, &s.ModificationTS, &s.Tags); err != nil {
 			return s, err
 		}
 		s.ID = uint32(id)
 		p, err := netip.ParsePrefix(prefix)
 		if err != nil {
-			return s, fmt.Errorf("dhcp4_subnet %d: subnet_prefix %q: %w", id, prefix, err)
+			return s, fmt.Errorf("%s_subnet %d: subnet_prefix %q: %w", family, id, prefix, err)
 		}
 		s.Prefix = p
 		if uc != nil {
@@ -247,20 +330,20 @@ ORDER BY s.subnet_id`, args...)
 	})
 }
 
-func readPools4(ctx context.Context, tx pgx.Tx, subnets []Subnet4, schema Schema) error {
+func readPools(ctx context.Context, tx pgx.Tx, subnets []Subnet, schema Schema, family string) error {
 	idx := map[uint32]int{}
 	for i := range subnets {
 		idx[subnets[i].ID] = i
 	}
 	rows, err := tx.Query(ctx, `
 SELECT p.id, p.subnet_id, host(p.start_address), host(p.end_address), `+fmt.Sprintf(classColumn(schema), "p")+`, p.user_context::text
-FROM dhcp4_pool p ORDER BY p.subnet_id, p.id`)
+FROM `+family+`_pool p ORDER BY p.subnet_id, p.id`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var p Pool4
+		var p Pool
 		var sid int64
 		var start, end string
 		var uc *string
@@ -268,10 +351,10 @@ FROM dhcp4_pool p ORDER BY p.subnet_id, p.id`)
 			return err
 		}
 		if p.Start, err = netip.ParseAddr(start); err != nil {
-			return fmt.Errorf("dhcp4_pool %d: %w", p.ID, err)
+			return fmt.Errorf("%s_pool %d: %w", family, p.ID, err)
 		}
 		if p.End, err = netip.ParseAddr(end); err != nil {
-			return fmt.Errorf("dhcp4_pool %d: %w", p.ID, err)
+			return fmt.Errorf("%s_pool %d: %w", family, p.ID, err)
 		}
 		if uc != nil {
 			p.UserContext = json.RawMessage(*uc)
@@ -280,23 +363,60 @@ FROM dhcp4_pool p ORDER BY p.subnet_id, p.id`)
 			subnets[i].Pools = append(subnets[i].Pools, p)
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if family == "dhcp6" {
+		return readPDPools(ctx, tx, subnets, idx)
+	}
+	return nil
+}
+
+func readPDPools(ctx context.Context, tx pgx.Tx, subnets []Subnet, idx map[uint32]int) error {
+	rows, err := tx.Query(ctx, `
+SELECT id, subnet_id, prefix, prefix_length, delegated_prefix_length, coalesce(excluded_prefix, ''), excluded_prefix_length
+FROM dhcp6_pd_pool ORDER BY subnet_id, id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p PDPool
+		var sid int64
+		var prefix, excl string
+		var plen, dlen, xlen int16
+		if err := rows.Scan(&p.ID, &sid, &prefix, &plen, &dlen, &excl, &xlen); err != nil {
+			return err
+		}
+		a, err := netip.ParseAddr(prefix)
+		if err != nil {
+			return fmt.Errorf("dhcp6_pd_pool %d: %w", p.ID, err)
+		}
+		p.Prefix, p.DelegatedLen = netip.PrefixFrom(a, int(plen)), int(dlen)
+		if excl != "" && xlen > 0 {
+			p.Excluded = fmt.Sprintf("%s/%d", excl, xlen)
+		}
+		if i, ok := idx[uint32(sid)]; ok {
+			subnets[i].PDPools = append(subnets[i].PDPools, p)
+		}
+	}
 	return rows.Err()
 }
 
-func readSharedNetworks4(ctx context.Context, tx pgx.Tx) ([]SharedNetwork4, error) {
+func readSharedNetworks(ctx context.Context, tx pgx.Tx, family string) ([]SharedNetwork, error) {
 	rows, err := tx.Query(ctx, `
 SELECT n.id, n.name, n.valid_lifetime, n.renew_timer, n.rebind_timer, coalesce(n.interface, ''), n.modification_ts,
        coalesce(array_agg(srv.tag ORDER BY srv.tag) FILTER (WHERE srv.tag IS NOT NULL), '{}')
-FROM dhcp4_shared_network n
-LEFT JOIN dhcp4_shared_network_server a ON a.shared_network_id = n.id
-LEFT JOIN dhcp4_server srv ON srv.id = a.server_id
+FROM `+family+`_shared_network n
+LEFT JOIN `+family+`_shared_network_server a ON a.shared_network_id = n.id
+LEFT JOIN `+family+`_server srv ON srv.id = a.server_id
 GROUP BY n.id
 ORDER BY n.name`)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (SharedNetwork4, error) {
-		var n SharedNetwork4
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (SharedNetwork, error) {
+		var n SharedNetwork
 		return n, r.Scan(&n.ID, &n.Name, &n.ValidLifetime, &n.RenewTimer, &n.RebindTimer, &n.Interface, &n.ModificationTS, &n.Tags)
 	})
 }
@@ -318,7 +438,7 @@ SELECT o.option_id, o.code, coalesce(nullif(o.formatted_value, ''), encode(o.val
 FROM `+family+`_options o
 LEFT JOIN `+family+`_options_server a ON a.option_id = o.option_id
 LEFT JOIN `+family+`_server srv ON srv.id = a.server_id
-WHERE o.scope_id IN (0, 1, 4, 5)
+WHERE o.scope_id IN (0, 1, 4, 5, 6)
 GROUP BY o.option_id
 ORDER BY o.option_id`)
 	if err != nil {
@@ -340,10 +460,10 @@ ORDER BY o.option_id`)
 // it got from the backend (same id and prefix in cfg). Kea's config-get does
 // not say where a subnet came from, so the editor tells the origins apart
 // this way: what remains came from the configuration file.
-func FileOnly(all []SubnetRef, cfg *Config4) []SubnetRef {
+func FileOnly(all []SubnetRef, cfg *Config) []SubnetRef {
 	var out []SubnetRef
 	for _, s := range all {
-		if !slices.ContainsFunc(cfg.Subnets, func(b Subnet4) bool { return b.ID == s.ID && b.Prefix == s.Prefix }) {
+		if !slices.ContainsFunc(cfg.Subnets, func(b Subnet) bool { return b.ID == s.ID && b.Prefix == s.Prefix }) {
 			out = append(out, s)
 		}
 	}

@@ -20,25 +20,43 @@ func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Subnet4Edit is a DHCPv4 subnet as a form submits it. Values left nil are
-// inherited (from the shared network or the global level).
-type Subnet4Edit struct {
+// SubnetEdit is a DHCPv4 or DHCPv6 subnet as a form submits it. Values
+// left nil are inherited (from the shared network or the global level).
+type SubnetEdit struct {
 	ID            uint32
-	Prefix        string   // "198.18.5.0/24"
+	Prefix        string   // "198.18.5.0/24", "2001:db8:5::/64"
 	Pools         []string // "198.18.5.10-198.18.5.20", "198.18.5.10 - 198.18.5.20" or "198.18.5.64/26"
 	SharedNetwork string
 	ValidLifetime *int64
 	RenewTimer    *int64
 	RebindTimer   *int64
+	// PreferredLifetime is DHCPv6 only.
+	PreferredLifetime *int64
+	// PDPools are a DHCPv6 subnet's prefix delegation pools: "prefix/len"
+	// and the length delegated, as "2001:db8:8000::/48 56". Rows kept by
+	// an update keep their excluded prefix and options.
+	PDPools []string
+	// Interface binds the subnet to a server interface: how Kea selects a
+	// subnet for directly connected clients (DHCPv6 needs it for them).
+	Interface string
 	// Tags are the server tags the subnet is for: ["all"], or one or more
 	// named server tags that exist in dhcp4_server.
 	Tags []string
 }
 
+// Subnet4Edit and Subnet6Edit name a SubnetEdit of each family.
+type (
+	Subnet4Edit = SubnetEdit
+	Subnet6Edit = SubnetEdit
+)
+
 // EditOf is the edit that would leave s as it is (what a form starts from).
-func EditOf(s Subnet4) Subnet4Edit {
-	e := Subnet4Edit{ID: s.ID, Prefix: s.Prefix.String(), SharedNetwork: s.SharedNetwork, ValidLifetime: s.ValidLifetime,
-		RenewTimer: s.RenewTimer, RebindTimer: s.RebindTimer, Tags: slices.Clone(s.Tags)}
+func EditOf(s Subnet) SubnetEdit {
+	e := SubnetEdit{ID: s.ID, Prefix: s.Prefix.String(), SharedNetwork: s.SharedNetwork, ValidLifetime: s.ValidLifetime,
+		RenewTimer: s.RenewTimer, RebindTimer: s.RebindTimer, PreferredLifetime: s.PreferredLifetime, Interface: s.Interface, Tags: slices.Clone(s.Tags)}
+	for _, p := range s.PDPools {
+		e.PDPools = append(e.PDPools, fmt.Sprintf("%s %d", p.Prefix, p.DelegatedLen))
+	}
 	for _, p := range s.Pools {
 		e.Pools = append(e.Pools, p.Range())
 	}
@@ -53,11 +71,44 @@ type SubnetRef struct {
 	Prefix netip.Prefix
 }
 
-// checked is a validated Subnet4Edit.
+// checked is a validated SubnetEdit.
 type checked struct {
-	Subnet4Edit
+	SubnetEdit
+	family string
 	prefix netip.Prefix
 	pools  [][2]netip.Addr
+	pd     []pdPool
+}
+
+// pdPool is a validated prefix delegation pool.
+type pdPool struct {
+	prefix    netip.Prefix
+	delegated int
+}
+
+// ParsePDPool reads "prefix/len delegated" (or "prefix/len/delegated").
+func ParsePDPool(s string) (netip.Prefix, int, error) {
+	s = strings.TrimSpace(s)
+	f := strings.Fields(s)
+	if len(f) == 1 && strings.Count(f[0], "/") == 2 {
+		i := strings.LastIndex(f[0], "/")
+		f = []string{f[0][:i], f[0][i+1:]}
+	}
+	if len(f) != 2 {
+		return netip.Prefix{}, 0, fmt.Errorf("%q is not \"prefix/length delegated-length\" like \"2001:db8:8000::/48 56\"", s)
+	}
+	p, err := netip.ParsePrefix(f[0])
+	if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() {
+		return p, 0, fmt.Errorf("%q is not an IPv6 prefix", f[0])
+	}
+	if p.Masked() != p {
+		return p, 0, fmt.Errorf("%s has host bits set (did you mean %s?)", p, p.Masked())
+	}
+	var d int
+	if _, err := fmt.Sscanf(f[1], "%d", &d); err != nil || fmt.Sprint(d) != f[1] || d < p.Bits() || d > 128 {
+		return p, 0, fmt.Errorf("delegated length %q must be a number from %d to 128", f[1], p.Bits())
+	}
+	return p, d, nil
 }
 
 // maxSubnetID is Kea's largest subnet id (SubnetID is 32 bits, the last value reserved).
@@ -109,18 +160,32 @@ func validTag(t string) error {
 	return nil
 }
 
-// validate checks everything that needs no database.
-func (e Subnet4Edit) validate() (*checked, error) {
-	c := &checked{Subnet4Edit: e}
+// validate checks everything that needs no database, for family (dhcp4
+// or dhcp6).
+func (e SubnetEdit) validate(family string) (*checked, error) {
+	if err := checkFamily(family); err != nil {
+		return nil, err
+	}
+	v6 := family == "dhcp6"
+	c := &checked{SubnetEdit: e, family: family}
 	if e.ID == 0 || e.ID > maxSubnetID {
 		return nil, invalid("id", "%d is not a subnet id (1 to %d)", e.ID, maxSubnetID)
 	}
 	p, err := netip.ParsePrefix(strings.TrimSpace(e.Prefix))
 	if err != nil {
+		if v6 {
+			return nil, invalid("prefix", "%q is not a prefix like 2001:db8:5::/64", e.Prefix)
+		}
 		return nil, invalid("prefix", "%q is not a prefix like 198.18.5.0/24", e.Prefix)
 	}
-	if !p.Addr().Is4() {
+	if !v6 && !p.Addr().Is4() {
 		return nil, invalid("prefix", "%s is not an IPv4 prefix", p)
+	}
+	if v6 && (!p.Addr().Is6() || p.Addr().Is4In6()) {
+		return nil, invalid("prefix", "%s is not an IPv6 prefix", p)
+	}
+	if v6 && p.Addr().Zone() != "" {
+		return nil, invalid("prefix", "%s has a zone", p)
 	}
 	if p.Masked() != p {
 		return nil, invalid("prefix", "%s has host bits set (did you mean %s?)", p, p.Masked())
@@ -132,8 +197,8 @@ func (e Subnet4Edit) validate() (*checked, error) {
 		if err != nil {
 			return nil, invalid(field, "%v", err)
 		}
-		if !a.Is4() {
-			return nil, invalid(field, "%q is not an IPv4 range", s)
+		if a.Is4() == v6 {
+			return nil, invalid(field, "%q is not an %s range", s, map[bool]string{false: "IPv4", true: "IPv6"}[v6])
 		}
 		if !p.Contains(a) || !p.Contains(z) {
 			return nil, invalid(field, "%s-%s is not inside the subnet %s", a, z, p)
@@ -145,10 +210,26 @@ func (e Subnet4Edit) validate() (*checked, error) {
 		}
 		c.pools = append(c.pools, [2]netip.Addr{a, z})
 	}
+	if len(e.PDPools) > 0 && !v6 {
+		return nil, invalid("pd-pools[0]", "DHCPv4 has no prefix delegation")
+	}
+	for i, s := range e.PDPools {
+		field := fmt.Sprintf("pd-pools[%d]", i)
+		p, d, err := ParsePDPool(s)
+		if err != nil {
+			return nil, invalid(field, "%v", err)
+		}
+		for j, q := range c.pd {
+			if q.prefix.Overlaps(p) {
+				return nil, invalid(field, "%s overlaps pd-pools[%d] %s", p, j, q.prefix)
+			}
+		}
+		c.pd = append(c.pd, pdPool{p, d})
+	}
 	for _, l := range []struct {
 		name string
 		v    *int64
-	}{{"valid-lifetime", e.ValidLifetime}, {"renew-timer", e.RenewTimer}, {"rebind-timer", e.RebindTimer}} {
+	}{{"valid-lifetime", e.ValidLifetime}, {"renew-timer", e.RenewTimer}, {"rebind-timer", e.RebindTimer}, {"preferred-lifetime", e.PreferredLifetime}} {
 		if l.v != nil && (*l.v < 0 || *l.v > 1<<32-1) {
 			return nil, invalid(l.name, "%d is not 0 to 4294967295 seconds", *l.v)
 		}
@@ -158,6 +239,15 @@ func (e Subnet4Edit) validate() (*checked, error) {
 	}
 	if e.RebindTimer != nil && e.ValidLifetime != nil && *e.RebindTimer > *e.ValidLifetime {
 		return nil, invalid("rebind-timer", "%d is after the valid-lifetime %d", *e.RebindTimer, *e.ValidLifetime)
+	}
+	if e.PreferredLifetime != nil && !v6 {
+		return nil, invalid("preferred-lifetime", "DHCPv4 has no preferred-lifetime")
+	}
+	if e.PreferredLifetime != nil && e.ValidLifetime != nil && *e.PreferredLifetime > *e.ValidLifetime {
+		return nil, invalid("preferred-lifetime", "%d is longer than the valid-lifetime %d", *e.PreferredLifetime, *e.ValidLifetime)
+	}
+	if len(e.Interface) > 128 || strings.ContainsAny(e.Interface, " \t\r\n/") {
+		return nil, invalid("interface", "%q is not an interface name", e.Interface)
 	}
 	if len(e.SharedNetwork) > 128 {
 		return nil, invalid("shared-network", "longer than 128 characters")
@@ -184,7 +274,7 @@ func (e Subnet4Edit) validate() (*checked, error) {
 
 // againstOthers checks an edit against the other subnets (the backend's
 // and the servers' file subnets): ids and prefixes must not collide.
-func (c *checked) againstOthers(self uint32, backend []Subnet4, file []SubnetRef) error {
+func (c *checked) againstOthers(self uint32, backend []Subnet, file []SubnetRef) error {
 	for _, s := range backend {
 		if s.ID == self {
 			continue
@@ -205,4 +295,10 @@ func (c *checked) againstOthers(self uint32, backend []Subnet4, file []SubnetRef
 		}
 	}
 	return nil
+}
+
+// Validate checks what needs no database (field-named ValidationError).
+func (e SubnetEdit) Validate(family string) error {
+	_, err := e.validate(family)
+	return err
 }

@@ -38,11 +38,14 @@ type editData struct {
 	Form      any      // the form's view model
 	Problems  edit.Problems
 	Conflict  *apply.ConflictError
-	Message   string // a failure that is not a field's (Kea's own message)
-	Diff      string
-	Hidden    []hiddenField // the confirm step carries the form as it was
-	Result    *apply.Result
-	ResultErr string
+	// CBConflict is a configuration backend subnet changed since its form
+	// was read.
+	CBConflict *cbConflict
+	Message    string // a failure that is not a field's (Kea's own message)
+	Diff       string
+	Hidden     []hiddenField // the confirm step carries the form as it was
+	Result     *apply.Result
+	ResultErr  string
 	// NotRecorded: the change log could not take the outcome (the
 	// database went away during the apply); the editor records it later.
 	NotRecorded bool

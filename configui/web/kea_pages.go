@@ -27,9 +27,17 @@ func (s *Server) ha(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) subnet(w http.ResponseWriter, r *http.Request) {
 	if k, l, ok := s.pageLabels(w, r, "daemon", "subnet_id"); ok {
+		// On a server with a configuration backend the page says where the
+		// subnet comes from (its extra is "config file" or "config backend").
+		var origin any
+		if s.kea != nil {
+			if o, err := s.subnetOrigins(r.Context(), k, l["daemon"]); err == nil && o != nil {
+				origin = o[l["subnet_id"]]
+			}
+		}
 		s.keaPage(w, r, "subnet", "Subnet "+l["subnet_id"]+" ("+l["daemon"]+") of "+k.Name, k, l, func(ctx context.Context, v *keaview.View) (any, error) {
 			return v.Subnet(ctx, k.Name, l["daemon"], id(l, "subnet_id"))
-		})
+		}, origin)
 	}
 }
 

@@ -59,6 +59,7 @@ func (s *Server) routes() []route {
 		{"GET " + rules.ConfigUIPool, viewer, s.pool},
 		{"GET " + rules.ConfigUIPDPool, viewer, s.pdPool},
 		{"GET " + rules.ConfigUISharedNetwork, viewer, s.sharedNetwork},
+		{"GET " + cbList, viewer, s.configBackend},
 
 		{"GET /audit", operator, s.audit},
 		{"GET /changes", operator, s.changes},
@@ -81,6 +82,10 @@ func (s *Server) routes() []route {
 		{"POST " + editSubnetAdd, operator, s.subnetAdd},
 		{"GET " + editSharedNet, operator, s.sharedNetworkEdit},
 		{"POST " + editSharedNet, operator, s.sharedNetworkUpdate},
+		{"GET " + cbAdd, operator, s.cbEditPage},
+		{"POST " + cbAdd, operator, s.cbEdit},
+		{"GET " + cbSubnet, operator, s.cbEditPage},
+		{"POST " + cbSubnet, operator, s.cbEdit},
 
 		{"GET /users", admin, s.users},
 		{"POST /users", admin, s.userCreate},

@@ -71,6 +71,9 @@ type Server struct {
 	loginSlot chan struct{} // bounds concurrent argon2id work (64 MiB each)
 	now       func() time.Time
 	handler   http.Handler
+	// backends are the configuration backend databases the editor has
+	// connected to (configbackend.go).
+	backends *backendCache
 }
 
 // New builds the server and its handler.
@@ -79,7 +82,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{cfg: o.Config, store: o.Store, kea: o.Kea, log: o.Log, key: o.SessionKey, now: o.Now,
 		maxBody: w.WebhookMaxBytes, proxies: o.Config.TrustedProxies(),
 		sessions: &sessionCache{m: map[string]cachedSession{}}, ssoUsers: &sessionCache{m: map[string]cachedSession{}},
-		loginSlot: make(chan struct{}, 2)}
+		loginSlot: make(chan struct{}, 2), backends: &backendCache{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -136,6 +139,9 @@ func New(o Options) (*Server, error) {
 	s.handler = s.buildHandler()
 	return s, nil
 }
+
+// Close closes the connections to Kea's configuration backends.
+func (s *Server) Close() { s.backends.close() }
 
 // ServeHTTP serves the editor.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

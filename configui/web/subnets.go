@@ -18,6 +18,10 @@ type subnetsExtra struct {
 	Filter     form.SubnetFilter
 	BySubnet   map[string][]inbox.Alert
 	Prev, Next string
+	// Origins marks each subnet "config file" or "config backend" on a
+	// server with a configuration backend (nil without one).
+	Origins    map[string]string
+	OriginsErr string
 }
 
 // subnets lists a daemon's subnets a page at a time, with utilisation and
@@ -47,6 +51,9 @@ func (s *Server) subnets(w http.ResponseWriter, r *http.Request) {
 			Page: f.Page, PerPage: 50})
 		if err != nil {
 			return nil, err
+		}
+		if ex.Origins, err = s.subnetOrigins(ctx, k, l["daemon"]); err != nil {
+			ex.OriginsErr = err.Error()
 		}
 		if len(alerting) > 0 {
 			ids := make([]string, 0, len(pg.Rows))
