@@ -37,9 +37,17 @@ type encoder struct {
 	last  attribute.Distinct
 	lastB span
 
-	req     []byte // the request being built: header room, then ScopeMetrics
-	sm      []byte // the metrics of the current scope in this request
+	// The request being built: room for its header, then its
+	// ResourceMetrics' ScopeMetrics from head on, written in place: the
+	// open scope's metrics follow a gap for its header, which endScope
+	// fills, moving the scopes before it (the SDK's small one) up to close
+	// the gap rather than the metrics down.
+	req     []byte
+	head    int
+	open    bool // a ScopeMetrics is open at smStart
+	smStart int
 	scope   []byte // the current ScopeMetrics' scope and schema_url fields
+	hbuf    []byte
 	res     []byte // the ResourceMetrics' resource and schema_url fields
 	n       int    // data points in the request
 	sizes   []int  // of the data points of the metric being written
@@ -185,7 +193,8 @@ func numberMetric[N int64 | float64](e *encoder, m *metricdata.Metrics, field pr
 		size := sizeString(fMetricName, m.Name) + sizeString(fMetricDescription, m.Description) + sizeString(fMetricUnit, m.Unit) +
 			protowire.SizeTag(field) + protowire.SizeBytes(data)
 
-		b := e.sm
+		e.openScope()
+		b := e.req
 		b = protowire.AppendTag(b, fSMMetrics, protowire.BytesType)
 		b = protowire.AppendVarint(b, uint64(size))
 		b = appendString(b, fMetricName, m.Name)
@@ -205,7 +214,7 @@ func numberMetric[N int64 | float64](e *encoder, m *metricdata.Metrics, field pr
 			a := e.pattr[i]
 			b = appendPoint(b, e.sizes[i], e.arena[a.off:a.end], &chunk[i])
 		}
-		e.sm = b
+		e.req = b
 		e.n += len(chunk)
 	}
 	return nil
@@ -327,8 +336,10 @@ func unixNano(t time.Time) uint64 {
 
 // startRequest leaves room for the request's header before its scopes.
 func (e *encoder) startRequest() {
-	e.req = append(e.req[:0], make([]byte, len(e.res)+maxHeader)...)
+	e.head = len(e.res) + maxHeader
+	e.req = append(e.req[:0], make([]byte, e.head)...)
 	e.n = 0
+	e.open = false
 	clear(e.attrs)
 	e.arena, e.lastB = e.arena[:0], span{}
 }
@@ -346,32 +357,47 @@ func (e *encoder) startScope(s instrumentation.Scope) {
 	if s.SchemaURL != "" {
 		e.scope = appendString(e.scope, fSMSchemaURL, s.SchemaURL)
 	}
-	e.sm = e.sm[:0]
+	e.open = false
 }
 
-// endScope moves the scope's metrics into the request as one ScopeMetrics.
+// gap is the room before an open scope's metrics.
+func (e *encoder) gap() int { return maxHeader + len(e.scope) }
+
+// openScope starts a ScopeMetrics of the current scope in the request, if
+// none is open: its metrics are written after a gap for its header.
+func (e *encoder) openScope() {
+	if !e.open {
+		e.open, e.smStart = true, len(e.req)
+		e.req = append(e.req, make([]byte, e.gap())...)
+	}
+}
+
+// endScope writes the open ScopeMetrics' header before its metrics.
 func (e *encoder) endScope() {
-	if len(e.sm) == 0 {
+	if !e.open {
 		return
 	}
-	e.req = protowire.AppendTag(e.req, fRMScopeMetrics, protowire.BytesType)
-	e.req = protowire.AppendVarint(e.req, uint64(len(e.scope)+len(e.sm)))
-	e.req = append(e.req, e.scope...)
-	e.req = append(e.req, e.sm...)
-	e.sm = e.sm[:0]
+	e.open = false
+	body := e.smStart + e.gap()
+	h := protowire.AppendTag(e.hbuf[:0], fRMScopeMetrics, protowire.BytesType)
+	h = protowire.AppendVarint(h, uint64(len(e.scope)+len(e.req)-body))
+	h = append(h, e.scope...)
+	e.hbuf = h
+	hole := body - e.smStart - len(h)
+	copy(e.req[e.smStart+hole:], h)
+	copy(e.req[e.head+hole:e.smStart+hole], e.req[e.head:e.smStart])
+	e.head += hole
 }
 
 // flush sends the request built so far and starts the next, in the same
 // scope; false when send said stop.
 func (e *encoder) flush() bool {
 	e.endScope()
-	reserve := len(e.res) + maxHeader
-	rm := len(e.res) + len(e.req) - reserve
-	h := make([]byte, 0, reserve)
-	h = protowire.AppendTag(h, fRequestResourceMetrics, protowire.BytesType)
-	h = protowire.AppendVarint(h, uint64(rm))
+	h := protowire.AppendTag(e.hbuf[:0], fRequestResourceMetrics, protowire.BytesType)
+	h = protowire.AppendVarint(h, uint64(len(e.res)+len(e.req)-e.head))
 	h = append(h, e.res...)
-	start := reserve - len(h)
+	e.hbuf = h
+	start := e.head - len(h)
 	copy(e.req[start:], h)
 	if !e.send(e.req[start:], e.n) {
 		return false
