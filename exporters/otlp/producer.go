@@ -29,11 +29,11 @@ import (
 // first, and the exporter (wire.go) takes the others with next while it
 // sends, within the same Export. Each batch reuses the memory of the one
 // before, so a push holds one batch of metricdata, about 1 MB, instead of
-// 100 bytes for every series (docs/otlp.md). A batch is every metric's share
-// of its points, the same share of each (the first tenth of every metric,
-// then the second, …): a metric's points come object by object in the same
-// order, so that a batch holds a tenth of the objects with all their series
-// and builds each object's attribute set once.
+// 100 bytes for every series (docs/otlp.md). A batch is the same stretch of
+// every metric's points (about the first tenth of each, then the next, cut
+// where the batch size is reached): a metric's points come object by object
+// in the same order, so that a batch holds a tenth of the objects with all
+// their series and builds each object's attribute set once.
 type snapshotProducer struct {
 	cat    *catalog.Catalog
 	store  *collector.Store
