@@ -60,6 +60,14 @@ func benchDaemon(b *testing.B, n int, pools, push bool) {
 		return v
 	}
 	waitFor(b, 60*time.Second, "the first poll", func() bool { return polls() >= 1 })
+	if push {
+		// Measured from the first push on: a run of a few polls could
+		// otherwise end before a push, and weigh OTLP off.
+		waitFor(b, 60*time.Second, "the first push", func() bool {
+			ok, _ := value(p.metrics(b), "ddiscope_otlp_exports_total", map[string]string{"result": "success"})
+			return ok >= 1
+		})
+	}
 	// Steady state: one poll a second (statistic-get-all only,
 	// the configuration is known) and one scrape after each, as
 	// Prometheus would with a 1 s scrape interval.

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/resource"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -27,33 +27,40 @@ import (
 type encoder struct {
 	maxPoints int
 
-	// Encoded NumberDataPoint.attributes fields by attribute set, kept
-	// while a push uses them. Keyed by the set's hash, as the SDK keys its
-	// own aggregations.
-	attrs map[attribute.Distinct]*encodedAttrs
-	seq   bySequence[encodedAttrs] // finds most sets without the map
-	gen   uint64
-	live  int // sets this push used
+	// Encoded NumberDataPoint.attributes fields by attribute set, for the
+	// request being built: a request holds a batch of objects with all
+	// their series (producer.go), so that a set is encoded once a request
+	// and nothing is kept from one request to the next. Keyed by the set's
+	// hash, as the SDK keys its own aggregations.
+	attrs map[attribute.Distinct]span
+	arena []byte // the encoded attributes of the request's sets
+	last  attribute.Distinct
+	lastB span
 
-	req     []byte // the request being built: header room, then ScopeMetrics
-	sm      []byte // the metrics of the current scope in this request
+	// The request being built: room for its header, then its
+	// ResourceMetrics' ScopeMetrics from head on, written in place: the
+	// open scope's metrics follow a gap for its header, which endScope
+	// fills, moving the scopes before it (the SDK's small one) up to close
+	// the gap rather than the metrics down.
+	req     []byte
+	head    int
+	open    bool // a ScopeMetrics is open at smStart
+	smStart int
 	scope   []byte // the current ScopeMetrics' scope and schema_url fields
+	hbuf    []byte
 	res     []byte // the ResourceMetrics' resource and schema_url fields
 	n       int    // data points in the request
-	scratch []byte
-	sizes   []int    // of the data points of the metric being written
-	pattr   [][]byte // and their encoded attributes
+	sizes   []int  // of the data points of the metric being written
+	pattr   []span // and their encoded attributes
 	send    func(req []byte, points int) bool
+	stopped bool // send said stop
 }
 
-type encodedAttrs struct {
-	set attribute.Distinct
-	b   []byte
-	gen uint64
-}
+// span is a part of the encoder's arena.
+type span struct{ off, end int }
 
 func newEncoder(maxPoints int) *encoder {
-	return &encoder{maxPoints: maxPoints, attrs: map[attribute.Distinct]*encodedAttrs{}}
+	return &encoder{maxPoints: maxPoints, attrs: map[attribute.Distinct]span{}}
 }
 
 // errStopped ends an encode whose send said stop.
@@ -64,31 +71,45 @@ var errStopped = errors.New("stopped")
 // returns false. The request bytes are reused after send returns. The error
 // names every metric that could not be written; the others are sent.
 func (e *encoder) encode(rm *metricdata.ResourceMetrics, send func(req []byte, points int) bool) (skipped int, err error) {
-	e.gen++
-	e.live = 0
-	e.seq.start()
+	e.begin(rm.Resource, send)
+	skipped, err = e.add(rm.ScopeMetrics)
+	e.cut()
+	return skipped, err
+}
+
+// begin starts a push of resource's metrics, which add writes and cut
+// sends.
+func (e *encoder) begin(res *resource.Resource, send func(req []byte, points int) bool) {
 	e.send = send
+	e.stopped = false
 	e.res = e.res[:0]
-	var res []byte
-	iter := rm.Resource.Iter()
+	var b []byte
+	iter := res.Iter()
 	for iter.Next() {
-		res = appendKeyValue(res, fResourceAttributes, iter.Attribute())
+		b = appendKeyValue(b, fResourceAttributes, iter.Attribute())
 	}
 	e.res = protowire.AppendTag(e.res, fRMResource, protowire.BytesType)
-	e.res = protowire.AppendBytes(e.res, res)
-	if u := rm.Resource.SchemaURL(); u != "" {
+	e.res = protowire.AppendBytes(e.res, b)
+	if u := res.SchemaURL(); u != "" {
 		e.res = protowire.AppendTag(e.res, fRMSchemaURL, protowire.BytesType)
 		e.res = protowire.AppendString(e.res, u)
 	}
 	e.startRequest()
+}
+
+// add writes scopes into the request under way, sending it whenever it is
+// full. The error names every metric that could not be written, and
+// skipped is their points; the others are sent, unless send said stop.
+func (e *encoder) add(scopes []metricdata.ScopeMetrics) (skipped int, err error) {
 	var errs []error
-	for i := range rm.ScopeMetrics {
-		sm := &rm.ScopeMetrics[i]
+	for i := range scopes {
+		sm := &scopes[i]
 		e.startScope(sm.Scope)
 		for j := range sm.Metrics {
 			m := &sm.Metrics[j]
 			n, err := e.metric(m)
 			if errors.Is(err, errStopped) {
+				e.stopped = true
 				return skipped, errors.Join(errs...)
 			}
 			if err != nil {
@@ -98,18 +119,14 @@ func (e *encoder) encode(rm *metricdata.ResourceMetrics, send func(req []byte, p
 		}
 		e.endScope()
 	}
-	if len(e.req) > len(e.res)+maxHeader {
-		e.flush()
-	}
-	e.seq.end()
-	if e.live < len(e.attrs) {
-		for k, a := range e.attrs {
-			if a.gen != e.gen {
-				delete(e.attrs, k)
-			}
-		}
-	}
 	return skipped, errors.Join(errs...)
+}
+
+// cut sends what the request under way holds, and starts the next.
+func (e *encoder) cut() {
+	if !e.stopped && e.n > 0 {
+		e.stopped = !e.flush()
+	}
 }
 
 // metric writes one metric; for one it cannot write, it returns its number
@@ -163,7 +180,7 @@ func numberMetric[N int64 | float64](e *encoder, m *metricdata.Metrics, field pr
 		data := 0
 		for i := range chunk {
 			a := e.attributes(chunk[i].Attributes)
-			sz := pointSize(a, &chunk[i])
+			sz := pointSize(e.arena[a.off:a.end], &chunk[i])
 			e.sizes, e.pattr = append(e.sizes, sz), append(e.pattr, a)
 			data += protowire.SizeTag(fDataPoints) + protowire.SizeBytes(sz)
 		}
@@ -176,7 +193,8 @@ func numberMetric[N int64 | float64](e *encoder, m *metricdata.Metrics, field pr
 		size := sizeString(fMetricName, m.Name) + sizeString(fMetricDescription, m.Description) + sizeString(fMetricUnit, m.Unit) +
 			protowire.SizeTag(field) + protowire.SizeBytes(data)
 
-		b := e.sm
+		e.openScope()
+		b := e.req
 		b = protowire.AppendTag(b, fSMMetrics, protowire.BytesType)
 		b = protowire.AppendVarint(b, uint64(size))
 		b = appendString(b, fMetricName, m.Name)
@@ -193,38 +211,34 @@ func numberMetric[N int64 | float64](e *encoder, m *metricdata.Metrics, field pr
 			}
 		}
 		for i := range chunk {
-			b = appendPoint(b, e.sizes[i], e.pattr[i], &chunk[i])
+			a := e.pattr[i]
+			b = appendPoint(b, e.sizes[i], e.arena[a.off:a.end], &chunk[i])
 		}
-		e.sm = b
+		e.req = b
 		e.n += len(chunk)
 	}
 	return nil
 }
 
-// attributes returns the encoded attributes of set, encoding them on first
-// sight.
-func (e *encoder) attributes(set attribute.Set) []byte {
+// attributes returns where the encoded attributes of set are, encoding
+// them on first sight in the request.
+func (e *encoder) attributes(set attribute.Set) span {
 	k := set.Equivalent()
-	a := e.seq.last()
-	if a == nil || a.set != k {
-		if a = e.attrs[k]; a == nil {
-			// Kept for as long as the object lives: exactly its size.
-			e.scratch = e.scratch[:0]
-			iter := set.Iter()
-			for iter.Next() {
-				e.scratch = appendKeyValue(e.scratch, fPointAttributes, iter.Attribute())
-			}
-			a = &encodedAttrs{set: k, b: slices.Clone(e.scratch)}
-			e.attrs[k] = a
+	if k == e.last && e.lastB.end > 0 {
+		return e.lastB
+	}
+	a, ok := e.attrs[k]
+	if !ok {
+		a.off = len(e.arena)
+		iter := set.Iter()
+		for iter.Next() {
+			e.arena = appendKeyValue(e.arena, fPointAttributes, iter.Attribute())
 		}
-		e.seq.set(a)
+		a.end = len(e.arena)
+		e.attrs[k] = a
 	}
-	e.seq.next()
-	if a.gen != e.gen {
-		a.gen = e.gen
-		e.live++
-	}
-	return a.b
+	e.last, e.lastB = k, a
+	return a
 }
 
 // pointSize is the encoded size of a NumberDataPoint.
@@ -322,8 +336,12 @@ func unixNano(t time.Time) uint64 {
 
 // startRequest leaves room for the request's header before its scopes.
 func (e *encoder) startRequest() {
-	e.req = append(e.req[:0], make([]byte, len(e.res)+maxHeader)...)
+	e.head = len(e.res) + maxHeader
+	e.req = append(e.req[:0], make([]byte, e.head)...)
 	e.n = 0
+	e.open = false
+	clear(e.attrs)
+	e.arena, e.lastB = e.arena[:0], span{}
 }
 
 func (e *encoder) startScope(s instrumentation.Scope) {
@@ -339,32 +357,47 @@ func (e *encoder) startScope(s instrumentation.Scope) {
 	if s.SchemaURL != "" {
 		e.scope = appendString(e.scope, fSMSchemaURL, s.SchemaURL)
 	}
-	e.sm = e.sm[:0]
+	e.open = false
 }
 
-// endScope moves the scope's metrics into the request as one ScopeMetrics.
+// gap is the room before an open scope's metrics.
+func (e *encoder) gap() int { return maxHeader + len(e.scope) }
+
+// openScope starts a ScopeMetrics of the current scope in the request, if
+// none is open: its metrics are written after a gap for its header.
+func (e *encoder) openScope() {
+	if !e.open {
+		e.open, e.smStart = true, len(e.req)
+		e.req = append(e.req, make([]byte, e.gap())...)
+	}
+}
+
+// endScope writes the open ScopeMetrics' header before its metrics.
 func (e *encoder) endScope() {
-	if len(e.sm) == 0 {
+	if !e.open {
 		return
 	}
-	e.req = protowire.AppendTag(e.req, fRMScopeMetrics, protowire.BytesType)
-	e.req = protowire.AppendVarint(e.req, uint64(len(e.scope)+len(e.sm)))
-	e.req = append(e.req, e.scope...)
-	e.req = append(e.req, e.sm...)
-	e.sm = e.sm[:0]
+	e.open = false
+	body := e.smStart + e.gap()
+	h := protowire.AppendTag(e.hbuf[:0], fRMScopeMetrics, protowire.BytesType)
+	h = protowire.AppendVarint(h, uint64(len(e.scope)+len(e.req)-body))
+	h = append(h, e.scope...)
+	e.hbuf = h
+	hole := body - e.smStart - len(h)
+	copy(e.req[e.smStart+hole:], h)
+	copy(e.req[e.head+hole:e.smStart+hole], e.req[e.head:e.smStart])
+	e.head += hole
 }
 
 // flush sends the request built so far and starts the next, in the same
 // scope; false when send said stop.
 func (e *encoder) flush() bool {
 	e.endScope()
-	reserve := len(e.res) + maxHeader
-	rm := len(e.res) + len(e.req) - reserve
-	h := make([]byte, 0, reserve)
-	h = protowire.AppendTag(h, fRequestResourceMetrics, protowire.BytesType)
-	h = protowire.AppendVarint(h, uint64(rm))
+	h := protowire.AppendTag(e.hbuf[:0], fRequestResourceMetrics, protowire.BytesType)
+	h = protowire.AppendVarint(h, uint64(len(e.res)+len(e.req)-e.head))
 	h = append(h, e.res...)
-	start := reserve - len(h)
+	e.hbuf = h
+	start := e.head - len(h)
 	copy(e.req[start:], h)
 	if !e.send(e.req[start:], e.n) {
 		return false

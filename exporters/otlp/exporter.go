@@ -81,7 +81,8 @@ func New(_ context.Context, cfg Config, cat *catalog.Catalog, store *collector.S
 	if err != nil {
 		return nil, err
 	}
-	producer := newProducer(cat, store, cross, instrumentation.Scope{Name: ScopeName, Version: version.Version}, exp.delta, time.Now(), st, log)
+	producer := newProducer(cat, store, cross, instrumentation.Scope{Name: ScopeName, Version: version.Version}, exp.delta, time.Now(), cfg.MaxBatchSize, st, log)
+	exp.more = producer
 	reader := sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(cfg.Interval), sdkmetric.WithTimeout(cfg.Timeout),
 		sdkmetric.WithProducer(producer))
 	kvs := make([]attribute.KeyValue, 0, len(attrs))

@@ -64,6 +64,20 @@ const maxHeader = 1 + binary.MaxVarintLen64
 
 // appendKeyValue appends kv as a KeyValue message in field num.
 func appendKeyValue(b []byte, num protowire.Number, kv attribute.KeyValue) []byte {
+	if kv.Value.Type() == attribute.STRING {
+		// Every ddiscope label: written in place, without the buffers of
+		// the nested messages below.
+		v := kv.Value.AsString()
+		anyLen := protowire.SizeTag(fAnyString) + protowire.SizeBytes(len(v))
+		bodyLen := sizeString(fKVKey, string(kv.Key)) + protowire.SizeTag(fKVValue) + protowire.SizeBytes(anyLen)
+		b = protowire.AppendTag(b, num, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(bodyLen))
+		b = appendString(b, fKVKey, string(kv.Key))
+		b = protowire.AppendTag(b, fKVValue, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(anyLen))
+		b = protowire.AppendTag(b, fAnyString, protowire.BytesType)
+		return protowire.AppendString(b, v)
+	}
 	var body []byte
 	body = appendString(body, fKVKey, string(kv.Key))
 	body = protowire.AppendTag(body, fKVValue, protowire.BytesType)

@@ -23,9 +23,12 @@ type wireExporter struct {
 	st       *stats
 	delta    bool
 
-	mu       sync.Mutex // one export at a time; guards what follows
-	send     sender
-	enc      *encoder
+	mu   sync.Mutex // one export at a time; guards what follows
+	send sender
+	enc  *encoder
+	// The producer whose later batches an Export takes after the first,
+	// which the reader collected (producer.go); nil: there are none.
+	more     *snapshotProducer
 	failing  bool // logs a change of state, not every failed push
 	shutdown bool
 }
@@ -89,15 +92,13 @@ func (x *wireExporter) Export(ctx context.Context, rm *metricdata.ResourceMetric
 	start := time.Now()
 	total := 0
 	for i := range rm.ScopeMetrics {
-		for j := range rm.ScopeMetrics[i].Metrics {
-			total += points(rm.ScopeMetrics[i].Metrics[j].Data)
-		}
+		total += scopePoints(&rm.ScopeMetrics[i])
 	}
 
 	var errs []error
 	var c counts
 	encoded := 0
-	skipped, err := x.enc.encode(rm, func(req []byte, n int) bool {
+	send := func(req []byte, n int) bool {
 		encoded += n
 		rejected, err := x.deliver(ctx, req)
 		switch {
@@ -116,7 +117,29 @@ func (x *wireExporter) Export(ctx context.Context, rm *metricdata.ResourceMetric
 			c.exported += n
 		}
 		return ctx.Err() == nil
-	})
+	}
+	// What the reader collected (the SDK's instruments and the producer's
+	// first batch), then the producer's other batches, each sent before
+	// the next is made: one batch of metricdata at a time.
+	x.enc.begin(rm.Resource, send)
+	skipped, err := x.enc.add(rm.ScopeMetrics)
+	x.enc.cut()
+	if x.more != nil {
+		for !x.enc.stopped {
+			batch := x.more.next()
+			if batch == nil {
+				break
+			}
+			for i := range batch {
+				total += scopePoints(&batch[i])
+			}
+			n, e := x.enc.add(batch)
+			x.enc.cut()
+			skipped += n
+			err = errors.Join(err, e)
+		}
+		total += x.more.drain() // when the push stopped early
+	}
 	if err != nil {
 		errs = append(errs, err) // a metric the encoder does not know
 	}
@@ -138,6 +161,15 @@ func (x *wireExporter) Export(ctx context.Context, rm *metricdata.ResourceMetric
 		x.log.Debug("OTLP push", "data_points", c.exported, "dropped_data_points", c.dropped, "took", took, "err", err)
 	}
 	return err
+}
+
+// scopePoints is the number of data points of a scope's metrics.
+func scopePoints(sm *metricdata.ScopeMetrics) int {
+	n := 0
+	for i := range sm.Metrics {
+		n += points(sm.Metrics[i].Data)
+	}
+	return n
 }
 
 // points is the number of data points of a metric's data.

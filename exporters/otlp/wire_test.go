@@ -27,7 +27,7 @@ func collectOnce(t *testing.T, delta bool) *metricdata.ResourceMetrics {
 	t.Helper()
 	cat := testCatalog(t)
 	store := fixtureStore(t, cat, kea26)
-	producer := newProducer(cat, store, nil, instrumentation.Scope{Name: ScopeName, Version: version.Version}, delta, time.Now().Add(-time.Hour), &stats{}, quiet)
+	producer := newProducer(cat, store, nil, instrumentation.Scope{Name: ScopeName, Version: version.Version}, delta, time.Now().Add(-time.Hour), 0, &stats{}, quiet)
 	temporality := sdkmetric.DefaultTemporalitySelector
 	if delta {
 		temporality = func(sdkmetric.InstrumentKind) metricdata.Temporality { return metricdata.DeltaTemporality }
