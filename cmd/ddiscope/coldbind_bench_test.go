@@ -90,16 +90,26 @@ func benchColdBind(b *testing.B, lab *bindtest.Lab, zones string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	s.cycle(b, interval)
+	s.cycle(b, interval, nil)
 
 	var own, other []float64 // ms per cycle, from schedstat
 	var faults []float64
 	stat0, statNamed0 := cpuSeconds(b, pid), cpuSeconds(b, named)
+	var polls, scrapes []float64 // ms of ddiscope's CPU in each part of a cycle
 	measure := func() {
 		d0, n0 := threadsCPU(b, pid), threadsCPU(b, named)
 		f0, _, _ := procstat.Faults(pid)
-		s.cycle(b, interval)
-		own = append(own, float64(threadsCPU(b, pid)-d0)/1e6)
+		var mark time.Duration
+		s.cycle(b, interval, func(at string) {
+			now := threadsCPU(b, pid)
+			if at == "before scrape" {
+				polls = append(polls, float64(now-mark)/1e6)
+			}
+			mark = now
+		})
+		d1 := threadsCPU(b, pid)
+		scrapes = append(scrapes, float64(d1-mark)/1e6)
+		own = append(own, float64(d1-d0)/1e6)
 		other = append(other, float64(threadsCPU(b, named)-n0)/1e6)
 		f1, _, _ := procstat.Faults(pid)
 		faults = append(faults, float64(f1-f0))
@@ -120,11 +130,18 @@ func benchColdBind(b *testing.B, lab *bindtest.Lab, zones string) {
 	b.ReportMetric(lo, "named-cpu-ms/cycle-min")
 	b.ReportMetric(hi, "named-cpu-ms/cycle-max")
 	b.ReportMetric(statNamed*1000/float64(cycles), "named-stat-cpu-ms/cycle")
+	lo, hi = minMax(polls)
+	b.ReportMetric(lo, "ddiscope-poll-cpu-ms-min")
+	b.ReportMetric(hi, "ddiscope-poll-cpu-ms-max")
+	lo, hi = minMax(scrapes)
+	b.ReportMetric(lo, "ddiscope-scrape-cpu-ms-min")
+	b.ReportMetric(hi, "ddiscope-scrape-cpu-ms-max")
 	_, hi = minMax(faults)
 	b.ReportMetric(hi, "ddiscope-faults/cycle-max")
 	b.ReportMetric(s.series, "series")
 	b.ReportMetric(float64(cycles), "cycles")
-	b.Logf("ddiscope ms/cycle %.1f; named ms/cycle %.1f; minor faults %v (load average %s)", own, other, faults, loadAverage())
+	b.Logf("ddiscope ms/cycle %.1f (poll %.1f, scrape %.1f); named ms/cycle %.1f; minor faults %v (load average %s)",
+		own, polls, scrapes, other, faults, loadAverage())
 }
 
 // coldScraper scrapes ddiscope as Prometheus would and keeps what the
@@ -182,12 +199,23 @@ func (s *coldScraper) scrape(b *testing.B) {
 }
 
 // cycle sleeps until shortly after the next poll and scrapes once; it fails
-// unless exactly one poll happened in between.
-func (s *coldScraper) cycle(b *testing.B, interval time.Duration) {
+// unless exactly one poll happened in between. With split, it also reads
+// ddiscope's CPU half a second before the poll is due and just before the
+// scrape (reading /proc does not wake the process), so that the cycle's CPU
+// can be told apart: idle, poll, scrape.
+func (s *coldScraper) cycle(b *testing.B, interval time.Duration, split func(at string)) {
 	before := s.polls
 	// The next poll starts an interval after the last one ended; 2 s is
 	// room for the poll itself (a zone read takes named ~50 ms).
-	time.Sleep(time.Until(s.last.Add(interval + 2*time.Second)))
+	due := s.last.Add(interval)
+	if split != nil {
+		time.Sleep(time.Until(due.Add(-500 * time.Millisecond)))
+		split("before poll")
+	}
+	time.Sleep(time.Until(due.Add(2 * time.Second)))
+	if split != nil {
+		split("before scrape")
+	}
 	s.scrape(b)
 	if s.polls != before+1 {
 		b.Fatalf("%v polls between two scrapes, want 1", s.polls-before)
