@@ -200,19 +200,21 @@ func (s *coldScraper) scrape(b *testing.B) {
 
 // cycle sleeps until shortly after the next poll and scrapes once; it fails
 // unless exactly one poll happened in between. With split, it also reads
-// ddiscope's CPU half a second before the poll is due and just before the
+// ddiscope's CPU 2 s before the poll is due and 2 s after, just before the
 // scrape (reading /proc does not wake the process), so that the cycle's CPU
-// can be told apart: idle, poll, scrape.
+// can be told apart: idle, poll (a 4 s window: the poll comes within ±10% of
+// the interval, ±1.5 s at 15 s), scrape.
 func (s *coldScraper) cycle(b *testing.B, interval time.Duration, split func(at string)) {
 	before := s.polls
-	// The next poll starts an interval after the last one ended; 2 s is
-	// room for the poll itself (a zone read takes named ~50 ms).
+	// The next poll starts an interval (±10% jitter) after the last one
+	// ended; 2 s is room for the jitter and the poll itself.
 	due := s.last.Add(interval)
+	slack := 2 * time.Second
 	if split != nil {
-		time.Sleep(time.Until(due.Add(-500 * time.Millisecond)))
+		time.Sleep(time.Until(due.Add(-slack)))
 		split("before poll")
 	}
-	time.Sleep(time.Until(due.Add(2 * time.Second)))
+	time.Sleep(time.Until(due.Add(slack)))
 	if split != nil {
 		split("before scrape")
 	}
