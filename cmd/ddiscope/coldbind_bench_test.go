@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -38,7 +39,9 @@ func coldInterval(b *testing.B) time.Duration {
 // scrape to just after the next: one poll, one scrape and the idle time in
 // between. CPU comes from /proc for ddiscope and for named over the same
 // cycle: per-cycle figures from the threads' schedstat (nanoseconds; utime
-// and stime count 10 ms ticks), the mean also from utime+stime.
+// and stime count 10 ms ticks), the mean also from utime+stime. It also
+// counts the connections opened to named's statistics channel (the poll's
+// is kept alive across cycles: named keeps an idle one ~30 s).
 //
 //   - zones=off: the default, the small documents only;
 //   - zones=on/between-zone-reads: zones on with a 1 h zone interval, so
@@ -96,6 +99,16 @@ func benchColdBind(b *testing.B, lab *bindtest.Lab, zones string) {
 	var faults []float64
 	stat0, statNamed0 := cpuSeconds(b, pid), cpuSeconds(b, named)
 	var polls, scrapes []float64 // ms of ddiscope's CPU in each part of a cycle
+	u, err := url.Parse(lab.Primary.StatsURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	statsPort := u.Port()
+	conns := connectionsTo(b, statsPort) // every connection to the channel so far, closed ones (TIME_WAIT) included
+	if len(conns) == 0 {
+		b.Fatalf("no connection to named's port %s in /proc/net/tcp after two polls", statsPort)
+	}
+	newConns := 0
 	measure := func() {
 		d0, n0 := threadsCPU(b, pid), threadsCPU(b, named)
 		f0, _, _ := procstat.Faults(pid)
@@ -113,6 +126,14 @@ func benchColdBind(b *testing.B, lab *bindtest.Lab, zones string) {
 		other = append(other, float64(threadsCPU(b, named)-n0)/1e6)
 		f1, _, _ := procstat.Faults(pid)
 		faults = append(faults, float64(f1-f0))
+		// A closed connection stays in TIME_WAIT for 60 s, longer than a
+		// cycle: a connection opened and closed within one is still seen.
+		for c := range connectionsTo(b, statsPort) {
+			if !conns[c] {
+				conns[c] = true
+				newConns++
+			}
+		}
 	}
 	for b.Loop() {
 		measure()
@@ -138,6 +159,7 @@ func benchColdBind(b *testing.B, lab *bindtest.Lab, zones string) {
 	b.ReportMetric(hi, "ddiscope-scrape-cpu-ms-max")
 	_, hi = minMax(faults)
 	b.ReportMetric(hi, "ddiscope-faults/cycle-max")
+	b.ReportMetric(float64(newConns)/float64(cycles), "named-new-connections/cycle")
 	b.ReportMetric(s.series, "series")
 	b.ReportMetric(float64(cycles), "cycles")
 	b.Logf("ddiscope ms/cycle %.1f (poll %.1f, scrape %.1f); named ms/cycle %.1f; minor faults %v (load average %s)",
@@ -222,6 +244,28 @@ func (s *coldScraper) cycle(b *testing.B, interval time.Duration, split func(at 
 	if s.polls != before+1 {
 		b.Fatalf("%v polls between two scrapes, want 1", s.polls-before)
 	}
+}
+
+// connectionsTo lists the local ends of the TCP connections to a local port
+// (from /proc/net/tcp: every state, TIME_WAIT included).
+func connectionsTo(b *testing.B, port string) map[string]bool {
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		b.Fatalf("statistics port %q: %v", port, err)
+	}
+	raw, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		b.Fatal(err)
+	}
+	want := fmt.Sprintf(":%04X", p)
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(raw), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 2 && strings.HasSuffix(f[2], want) {
+			out[f[1]] = true
+		}
+	}
+	return out
 }
 
 func threadsCPU(b *testing.B, pid int) time.Duration {
