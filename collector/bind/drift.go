@@ -23,13 +23,20 @@ func SerialDrift(cat *catalog.Catalog) collector.CrossDeriver {
 		return func([]*collector.Snapshot) []collector.Sample { return nil }
 	}
 	return func(snaps []*collector.Snapshot) []collector.Sample {
-		zones := collectZones(snaps, serialM, infoM)
+		// It runs at every scrape: with zones on, one target of 3,000 zones
+		// (the usual server, or a primary whose secondaries are not polled)
+		// must not pay for an index of its zones. Only a secondary zone on
+		// one target and a primary zone on another make work.
+		if !hasPair(snaps, infoM.Name) {
+			return nil
+		}
+		secondaries, primaries := collectZones(snaps, serialM, infoM)
 		var out []collector.Sample
-		for _, sec := range zones {
-			if !isSecondary(sec.typ) || !sec.hasSerial {
+		for _, sec := range secondaries {
+			if !sec.hasSerial {
 				continue
 			}
-			for _, prim := range primariesOf(zones, sec) {
+			for _, prim := range primariesOf(primaries[zoneKey(sec)], sec) {
 				d, ok := serialBehind(prim.serial, sec.serial)
 				if !ok {
 					continue
@@ -50,8 +57,46 @@ type zoneCopy struct {
 	id                             *collector.Identity
 }
 
-func collectZones(snaps []*collector.Snapshot, serialM, infoM *catalog.Metric) []*zoneCopy {
-	var out []*zoneCopy
+// hasPair reports whether one BIND snapshot has a secondary zone and
+// another a primary one, from bind_zone_info alone: no allocation.
+func hasPair(snaps []*collector.Snapshot, info string) bool {
+	secondaryOn, primaryOn := -1, -1 // a snapshot with one; -2 when several have
+	for i, s := range snaps {
+		if s == nil || s.Kind != "bind" {
+			continue
+		}
+		sec, prim := false, false
+		for j := range s.Samples {
+			smp := &s.Samples[j]
+			if smp.Metric.Name != info {
+				continue
+			}
+			if ev := smp.ExtraValues(); len(ev) >= 3 {
+				sec = sec || isSecondary(ev[2])
+				prim = prim || isPrimary(ev[2])
+			}
+		}
+		if sec {
+			secondaryOn = seen(secondaryOn, i)
+		}
+		if prim {
+			primaryOn = seen(primaryOn, i)
+		}
+	}
+	return secondaryOn != -1 && primaryOn != -1 && (secondaryOn != primaryOn || secondaryOn == -2)
+}
+
+func seen(was, i int) int {
+	if was == -1 {
+		return i
+	}
+	return -2
+}
+
+// collectZones returns the secondary zones of every BIND snapshot, and the
+// primary zones indexed by zoneKey.
+func collectZones(snaps []*collector.Snapshot, serialM, infoM *catalog.Metric) ([]*zoneCopy, map[[2]string][]*zoneCopy) {
+	var all []*zoneCopy
 	for _, s := range snaps {
 		if s == nil || s.Kind != "bind" {
 			continue
@@ -67,7 +112,7 @@ func collectZones(snaps []*collector.Snapshot, serialM, infoM *catalog.Metric) [
 			if z == nil {
 				z = &zoneCopy{target: s.Target, view: ev[0], name: ev[1], id: smp.ID}
 				byKey[k] = z
-				out = append(out, z)
+				all = append(all, z)
 			}
 			return z
 		}
@@ -88,36 +133,69 @@ func collectZones(snaps []*collector.Snapshot, serialM, infoM *catalog.Metric) [
 			}
 		}
 	}
-	return out
+	var secondaries []*zoneCopy
+	primaries := map[[2]string][]*zoneCopy{}
+	for _, z := range all {
+		switch {
+		case isSecondary(z.typ):
+			secondaries = append(secondaries, z)
+		case isPrimary(z.typ) && z.hasSerial:
+			k := zoneKey(z)
+			primaries[k] = append(primaries[k], z)
+		}
+	}
+	return secondaries, primaries
+}
+
+// zoneKey matches a zone across targets: name and class, without case. A
+// zone name in BIND's statistics is ASCII (other bytes come escaped as
+// \DDD), so ASCII folding is all the folding there is.
+func zoneKey(z *zoneCopy) [2]string {
+	return [2]string{asciiLower(z.name), asciiLower(z.class)}
+}
+
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 func isPrimary(typ string) bool   { return typ == "primary" || typ == "master" }
 func isSecondary(typ string) bool { return typ == "secondary" || typ == "slave" || typ == "mirror" }
 
-// primariesOf returns the zone's primary on every other target: per target
-// the view of the secondary's name if it has one, else the first by name.
+// primariesOf returns the zone's primary on every other target, from the
+// primaries of its name and class: per target the view of the secondary's
+// name if it has one, else the first by name.
 func primariesOf(zones []*zoneCopy, sec *zoneCopy) []*zoneCopy {
-	best := map[string]*zoneCopy{}
+	if len(zones) == 0 {
+		return nil
+	}
+	var best []*zoneCopy // one per target; zones has a few at most
 	for _, z := range zones {
 		if z.target == sec.target || !isPrimary(z.typ) || !z.hasSerial ||
 			!strings.EqualFold(z.name, sec.name) || !strings.EqualFold(z.class, sec.class) {
 			continue
 		}
-		cur := best[z.target]
+		i := slices.IndexFunc(best, func(c *zoneCopy) bool { return c.target == z.target })
 		switch {
-		case cur == nil:
-			best[z.target] = z
-		case cur.view == sec.view:
-		case z.view == sec.view || z.view < cur.view:
-			best[z.target] = z
+		case i < 0:
+			best = append(best, z)
+		case best[i].view == sec.view:
+		case z.view == sec.view || z.view < best[i].view:
+			best[i] = z
 		}
 	}
-	out := make([]*zoneCopy, 0, len(best))
-	for _, z := range best {
-		out = append(out, z)
-	}
-	slices.SortFunc(out, func(a, b *zoneCopy) int { return strings.Compare(a.target, b.target) })
-	return out
+	slices.SortFunc(best, func(a, b *zoneCopy) int { return strings.Compare(a.target, b.target) })
+	return best
 }
 
 // serialBehind is how far secondary is behind primary in RFC 1982 serial

@@ -115,3 +115,36 @@ func TestSerialBehindIsRFC1982(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSerialDrift is the deriver's cost at every scrape, at 3,000
+// zones: one target alone (nothing to compare: no index may be built) and
+// a primary with its secondary.
+func BenchmarkSerialDrift(b *testing.B) {
+	cat := testCatalog(b)
+	zones := func(target, typ string) *collector.Snapshot {
+		var zs [][4]any
+		for i := range 3000 {
+			zs = append(zs, [4]any{"_default", zoneName(i), typ, 2024010100 + i%7})
+		}
+		return zoneSnap(cat, target, zs...)
+	}
+	primary, secondary := zones("ns1", "primary"), zones("ns2", "secondary")
+	for _, tc := range []struct {
+		name  string
+		snaps []*collector.Snapshot
+		want  int
+	}{
+		{"one-target", []*collector.Snapshot{primary}, 0},
+		{"primary-and-secondary", []*collector.Snapshot{primary, secondary}, 3000},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			d := SerialDrift(cat)
+			b.ReportAllocs()
+			for b.Loop() {
+				if n := len(d(tc.snaps)); n != tc.want {
+					b.Fatalf("%d series, want %d", n, tc.want)
+				}
+			}
+		})
+	}
+}
