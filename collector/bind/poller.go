@@ -16,8 +16,7 @@ import (
 // use: the poll loop calls it from one goroutine.
 //
 // A poll reads /server, /net, /mem, /traffic and (BIND 9.18) /tasks, each a
-// few KB whatever the number of zones, pipelined on one kept-alive
-// connection. With zones enabled, every
+// few KB whatever the number of zones. With zones enabled, every
 // ZoneInterval the poll instead reads the whole channel (/json/v1 or
 // /xml/v3) once, zones included, and the polls in between reuse those zone
 // samples: zones are what costs named CPU (20 ms for /json/v1/zones at
@@ -44,10 +43,7 @@ type Poller struct {
 	zoneSamples []collector.Sample // the last read's samples, reused until the next
 	zoneUnknown int
 
-	buf     []byte     // reply buffer of format detection, reused
-	bufs    [][]byte   // reply buffers of the small requests, reused across polls
-	eps     []endpoint // the small requests of a poll, reused
-	paths   []string   // their paths, reused
+	buf     []byte // reply buffer for the small requests, reused
 	scratch []collector.Sample
 	logged  map[string]bool // unknown statistics already logged
 }
@@ -73,7 +69,6 @@ func NewPoller(opts Options, cat *catalog.Catalog, log *slog.Logger) (*Poller, e
 	if opts.Format != FormatAuto {
 		p.format = opts.Format
 	}
-	c.log = p.log.Info
 	return p, nil
 }
 
@@ -154,31 +149,13 @@ func (p *Poller) newBuilder() *builder {
 	return newBuilder(p.table, p.id, p.names, p.ext, p.noteUnknown, p.scratch)
 }
 
-// readServer reads what every poll reads: all but zones, in one pipelined
-// exchange.
+// readServer reads what every poll reads: all but zones.
 func (p *Poller) readServer(ctx context.Context, b *builder) error {
-	if p.format == "" {
-		if err := p.detect(ctx); err != nil {
-			return err
-		}
-	}
-	eps := p.eps[:0]
-	paths := p.paths[:0]
 	for _, ep := range []endpoint{epServer, epNet, epMem, epTraffic, epTasks} {
 		if (ep == epTasks && p.noTasks) || (ep == epTraffic && p.noTraffic) {
 			continue
 		}
-		eps = append(eps, ep)
-		paths = append(paths, ep.path(p.format))
-	}
-	p.eps, p.paths = eps, paths
-	for len(p.bufs) < len(eps) {
-		p.bufs = append(p.bufs, nil)
-	}
-	bodies, errs := p.client.getAll(ctx, paths, p.bufs[:len(eps)])
-	for i, ep := range eps {
-		p.bufs[i] = bodies[i] // kept for the next poll, whose reply overwrites it
-		if err := p.use(b, ep, paths[i], bodies[i], errs[i]); err != nil {
+		if err := p.read(ctx, b, ep); err != nil {
 			return err
 		}
 	}
@@ -244,14 +221,14 @@ func (p *Poller) read(ctx context.Context, b *builder, ep endpoint) error {
 		}
 	}
 	path := ep.path(p.format)
-	// The big reply is not kept between zone reads.
-	body, err := p.client.get(ctx, path, nil)
-	return p.use(b, ep, path, body, err)
-}
-
-// use parses an endpoint's reply into b, or handles its error: a 404 for
-// /tasks or /traffic leaves them out from then on.
-func (p *Poller) use(b *builder, ep endpoint, path string, body []byte, err error) error {
+	buf := p.buf
+	if ep == epAll {
+		buf = nil // the big reply is not kept between zone reads
+	}
+	body, err := p.client.get(ctx, path, buf)
+	if ep != epAll {
+		p.buf = body[:0]
+	}
 	if err != nil {
 		var ke *collector.Error
 		if errors.As(err, &ke) && ke.Status == http.StatusNotFound {

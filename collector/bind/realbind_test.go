@@ -154,20 +154,6 @@ func TestRealBIND(t *testing.T) {
 		}
 	})
 
-	t.Run("named answers pipelined requests on one kept-alive connection", func(t *testing.T) {
-		p := newTestPoller(t, Options{URL: lab.Primary.StatsURL, Format: FormatJSON})
-		want := lines(poll(t, p))
-		conn := p.client.pipe.conn
-		for range 3 {
-			if got := lines(poll(t, p)); len(got) != len(want) {
-				t.Fatalf("%d samples, then %d", len(want), len(got))
-			}
-		}
-		if p.client.noPipeline || p.client.pipe == nil || p.client.pipe.conn != conn {
-			t.Errorf("after 4 polls: pipelining off %v, connection kept %v", p.client.noPipeline, p.client.pipe != nil && p.client.pipe.conn == conn)
-		}
-	})
-
 	t.Run("a path named does not serve", func(t *testing.T) {
 		p := newTestPoller(t, Options{URL: strings.TrimSuffix(lab.Primary.StatsURL, "/") + "/no/such/prefix"})
 		if ke := pollErr(t, p); ke.Reason != collector.ReasonHTTPStatus || ke.Status != 404 {
