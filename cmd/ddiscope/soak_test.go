@@ -77,6 +77,12 @@ func TestSoak(t *testing.T) {
 	if h == nil {
 		return // skipped: Kea, perfdhcp or root missing (fails under CI=true)
 	}
+	// A kea-dhcp6 beside the pair, polled on its socket and restarted
+	// during every second failover.
+	v6 := keatest.Start(t, keatest.Options{DHCP6: true})
+	if v6 == nil {
+		return
+	}
 	dir := t.TempDir()
 	// Two target lists the reloads switch between: the second drops the
 	// socket targets, so a reload stops and starts pollers.
@@ -92,7 +98,9 @@ kea:
     url: unix://%s
   - name: srv2-sock
     url: unix://%s
-`, h.Servers[0].CAURL, h.Servers[1].CAURL, h.Servers[0].Socket4, h.Servers[1].Socket4)
+  - name: v6-sock
+    url: unix://%s
+`, h.Servers[0].CAURL, h.Servers[1].CAURL, h.Servers[0].Socket4, h.Servers[1].Socket4, v6.Socket6)
 	agentsOnly := fmt.Sprintf(`defaults:
   interval: 1s
   timeout: 1s
@@ -101,7 +109,9 @@ kea:
     url: %s
   - name: srv2-ca
     url: %s
-`, h.Servers[0].CAURL, h.Servers[1].CAURL)
+  - name: v6-sock
+    url: unix://%s
+`, h.Servers[0].CAURL, h.Servers[1].CAURL, v6.Socket6)
 	conf := writeFile(t, dir, "ddiscope.yml", full)
 	p := start(t, "--config.file="+conf)
 	targets := [2][]string{{"srv1-ca", "srv1-sock"}, {"srv2-ca", "srv2-sock"}}
@@ -181,8 +191,16 @@ kea:
 	// Samples of the daemon's resources.
 	var event atomic.Value
 	event.Store("start")
-	var sampleMu sync.Mutex
-	var samples []soakSample
+	var samples []soakSample // the sampler's until bg.Wait
+	out, err := os.Create(csvPath)
+	if err != nil {
+		t.Fatalf("the samples' CSV: %v", err)
+	}
+	defer out.Close()
+	rows := csv.NewWriter(out)
+	rows.Write([]string{"seconds", "rss_kb", "goroutines", "fds", "event"})
+	rows.Flush()
+	t.Logf("soak: %s, samples every %s in %s", dur, sampleEvery, csvPath)
 	began := time.Now()
 	pid := p.cmd.Process.Pid
 	bg.Go(func() {
@@ -198,9 +216,10 @@ kea:
 			if s.rssKB < 0 || s.fds < 0 || s.goroutines == 0 {
 				continue // not read (the daemon exited, or no scrape yet)
 			}
-			sampleMu.Lock()
 			samples = append(samples, s)
-			sampleMu.Unlock()
+			rows.Write([]string{strconv.FormatFloat(s.at.Seconds(), 'f', 1, 64), strconv.FormatInt(s.rssKB, 10),
+				strconv.FormatInt(s.goroutines, 10), strconv.FormatInt(s.fds, 10), s.event})
+			rows.Flush() // a soak cut short keeps what it sampled
 		}
 	})
 
@@ -209,6 +228,9 @@ kea:
 		t.Helper()
 		waitFor(t, 30*time.Second, what, func() bool {
 			m := p.metrics(t)
+			if v, _ := value(m, "ddiscope_target_up", map[string]string{"server": "v6-sock"}); v != 1 {
+				return false
+			}
 			for i := range targets {
 				for _, name := range configured(i) {
 					if v, _ := value(m, "ddiscope_target_up", map[string]string{"server": name}); v != 1 {
@@ -229,7 +251,7 @@ kea:
 	allUp("every target up and in " + h.NormalState() + " at the start")
 
 	// The events, in turn, each bounded, until the duration is spent.
-	var counts struct{ subnetAdds, subnetRemoves, failovers, sighups, posts int }
+	var counts struct{ subnetAdds, subnetRemoves, failovers, v6Restarts, sighups, posts int }
 	failoverNext, reloadNext := 0, 0
 	events := []func(){
 		func() { // Kea: subnet 5 added to, or removed from, both peers
@@ -300,6 +322,11 @@ kea:
 			partner := 1 - i
 			event.Store(fmt.Sprintf("failover: %s stopped", h.Names[i]))
 			h.Servers[i].Stop4(t)
+			stop6 := i == 1
+			if stop6 {
+				v6.Stop6(t)
+				counts.v6Restarts++
+			}
 			waitFor(t, 60*time.Second, fmt.Sprintf("ddiscope reporting %s's partner in partner-down", h.Names[i]), func() bool {
 				m := p.metrics(t)
 				for _, name := range configured(partner) {
@@ -312,10 +339,18 @@ kea:
 						return false
 					}
 				}
+				if stop6 {
+					if v, _ := value(m, "ddiscope_target_up", map[string]string{"server": "v6-sock"}); v != 0 {
+						return false
+					}
+				}
 				return true
 			})
 			event.Store(fmt.Sprintf("failover: %s restarted", h.Names[i]))
 			h.Servers[i].Start4(t)
+			if stop6 {
+				v6.Start6(t)
+			}
 			for j := range h.Servers {
 				h.WaitState(t, j, h.NormalState(), 120*time.Second)
 			}
@@ -325,7 +360,12 @@ kea:
 	const pause = 3 * time.Second
 	maxEvents := int(dur/pause) + 1
 	n := 0
+	nextReport := began.Add(5 * time.Minute)
 	for ; n < maxEvents && time.Since(began) < dur; n++ {
+		if time.Now().After(nextReport) {
+			t.Logf("soak: %s in, %d events, %d scrapes (%d failed)", time.Since(began).Round(time.Second), n, scrapes.Load(), scrapeFailures.Load())
+			nextReport = nextReport.Add(5 * time.Minute)
+		}
 		events[n%len(events)]()
 		event.Store("idle")
 		time.Sleep(pause)
@@ -334,11 +374,11 @@ kea:
 	bg.Wait()
 	elapsed := time.Since(began)
 
-	if err := writeSoakCSV(csvPath, samples); err != nil {
+	if err := rows.Error(); err != nil {
 		t.Errorf("writing the samples: %v", err)
 	}
-	t.Logf("soak: %s, %d events (%d subnet adds, %d removes, %d failovers, %d SIGHUP and %d POST reloads), %d perfdhcp runs, %d scrapes; samples in %s",
-		elapsed.Round(time.Second), n, counts.subnetAdds, counts.subnetRemoves, counts.failovers, counts.sighups, counts.posts, perfRuns.Load(), scrapes.Load(), csvPath)
+	t.Logf("soak: %s, %d events (%d subnet adds, %d removes, %d failovers with %d kea-dhcp6 restarts, %d SIGHUP and %d POST reloads), %d perfdhcp runs, %d scrapes; samples in %s",
+		elapsed.Round(time.Second), n, counts.subnetAdds, counts.subnetRemoves, counts.failovers, counts.v6Restarts, counts.sighups, counts.posts, perfRuns.Load(), scrapes.Load(), csvPath)
 	for _, line := range soakFlat(samples, dur/10) {
 		if strings.HasPrefix(line, "FAIL") {
 			t.Error(line)
@@ -454,18 +494,6 @@ func openFDs(pid int) int64 {
 		return -1
 	}
 	return int64(len(ents))
-}
-
-func writeSoakCSV(path string, samples []soakSample) error {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"seconds", "rss_kb", "goroutines", "fds", "event"})
-	for _, s := range samples {
-		w.Write([]string{strconv.FormatFloat(s.at.Seconds(), 'f', 1, 64), strconv.FormatInt(s.rssKB, 10),
-			strconv.FormatInt(s.goroutines, 10), strconv.FormatInt(s.fds, 10), s.event})
-	}
-	w.Flush()
-	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // soakFlat judges the samples after warmUp: for each resource, the
