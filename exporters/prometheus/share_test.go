@@ -106,8 +106,9 @@ func gunzip(t *testing.T, b []byte) []byte {
 }
 
 // TestConcurrentScrapesShareOneRender: scrapers that arrive while a body is
-// being rendered get that body: one render per encoding for twenty
-// scrapers, and every body byte-equal to what a scrape rendered on its own
+// being rendered get that body: one shared render per encoding for twenty
+// scrapers (for plain, the first scraper, alone when it came, streams its
+// own), and every body byte-equal to what a scrape rendered on its own
 // (the per-scrape streaming path) sends, plain and gzip, runtime metrics
 // of the client_golang registry included.
 func TestConcurrentScrapesShareOneRender(t *testing.T) {
@@ -144,7 +145,7 @@ func TestConcurrentScrapesShareOneRender(t *testing.T) {
 		}
 
 		arrived.Store(0)
-		renders := h.renders.Load()
+		renders, streams := h.renders.Load(), h.streams.Load()
 		gg.close()
 		bodies := make([][]byte, scrapers)
 		errs := make([]error, scrapers)
@@ -167,26 +168,31 @@ func TestConcurrentScrapesShareOneRender(t *testing.T) {
 				t.Errorf("gzip %v: scrape %d differs from a scrape rendered alone (%d bytes, want %d)", gz, i, len(bodies[i]), len(want))
 			}
 		}
-		if n := h.renders.Load() - renders; n != 1 {
-			t.Errorf("gzip %v: %d scrapers at once rendered %d bodies, want 1", gz, scrapers, n)
+		wantStreams := int64(1) // the first plain scraper, alone when it came
+		if gz {
+			wantStreams = 0
+		}
+		if n, m := h.renders.Load()-renders, h.streams.Load()-streams; n != 1 || m != wantStreams {
+			t.Errorf("gzip %v: %d scrapers at once rendered %d shared bodies and streamed %d, want 1 and %d", gz, scrapers, n, m, wantStreams)
 		}
 	}
 }
 
 // TestSharedBodyFollowsTheStore: a body is shared only by the scrapes of
 // its store generation and not kept after it is sent; a scrape after a
-// poll sees the poll.
+// poll sees the poll. A plain scrape alone streams, holding no body.
 func TestSharedBodyFollowsTheStore(t *testing.T) {
 	store, _, h := shareFixture(t)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	get := func() []byte {
 		t.Helper()
-		b, err := rawGet(srv.Client(), srv.URL, false)
+		b, err := rawGet(client, srv.URL, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return b
+		return gunzip(t, b)
 	}
 	up := []byte(`ddiscope_target_up{kind="kea",server="kea1"} 1`)
 	if b := get(); !bytes.Contains(b, up) {
@@ -200,5 +206,16 @@ func TestSharedBodyFollowsTheStore(t *testing.T) {
 	get()
 	if n := h.renders.Load() - before; n != 1 {
 		t.Errorf("a scrape after the last one finished rendered %d bodies, want 1 (a body is not kept)", n)
+	}
+	renders, streams := h.renders.Load(), h.streams.Load()
+	plain, err := rawGet(client, srv.URL, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(plain, get()) {
+		t.Error("a plain scrape alone differs from the gzip one unzipped")
+	}
+	if n, m := h.renders.Load()-renders, h.streams.Load()-streams; n != 1 || m != 1 {
+		t.Errorf("a plain scrape alone and a gzip one: %d shared bodies and %d streamed, want 1 and 1", n, m)
 	}
 }
