@@ -68,9 +68,9 @@ func TestSoak(t *testing.T) {
 	if dur >= 10*time.Minute {
 		sampleEvery = 5 * time.Second
 	}
-	csvPath := os.Getenv("SOAK_CSV")
+	csvPath, keep := os.Getenv("SOAK_CSV"), " (kept)"
 	if csvPath == "" {
-		csvPath = filepath.Join(os.TempDir(), "ddiscope-soak.csv")
+		csvPath, keep = filepath.Join(t.TempDir(), "soak.csv"), " (removed after the test: set SOAK_CSV to keep it)"
 	}
 
 	h := keatest.StartHA(t, keatest.HAOptions{ControlAgent: true})
@@ -200,7 +200,7 @@ kea:
 	rows := csv.NewWriter(out)
 	rows.Write([]string{"seconds", "rss_kb", "goroutines", "fds", "event"})
 	rows.Flush()
-	t.Logf("soak: %s, samples every %s in %s", dur, sampleEvery, csvPath)
+	t.Logf("soak: %s, samples every %s in %s%s", dur, sampleEvery, csvPath, keep)
 	began := time.Now()
 	pid := p.cmd.Process.Pid
 	bg.Go(func() {
