@@ -6,7 +6,7 @@ BIN      := bin
 PKGS     := ./...
 TESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build test bench generate check-generated lint demo demo-stop fuzz clean
+.PHONY: all build test bench generate check-generated lint demo demo-stop fuzz soak clean
 
 all: build
 
@@ -62,6 +62,18 @@ lint:
 FUZZTIME ?= 60s
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) JOBS=$(or $(JOBS),1) FUZZPARALLEL=$(or $(FUZZPARALLEL),0) ONLY='$(or $(ONLY),.)' bash scripts/fuzz.sh
+
+# The soak (cmd/ddiscope TestSoak; docs/reliability.md): the ddiscope binary
+# against a real Kea 2.2 HA pair with traffic, subnet changes, failovers
+# and reloads for SOAK_DURATION, its RSS, goroutines and open files sampled
+# into SOAK_CSV; it fails when they grow or a scrape fails. Needs root.
+# `make test` runs a 75-second one.
+SOAK_DURATION ?= 30m
+SOAK_CSV      ?= $(BIN)/soak.csv
+SOAK_TIMEOUT  ?= 2h
+soak:
+	@mkdir -p $(dir $(SOAK_CSV))
+	SOAK_DURATION=$(SOAK_DURATION) SOAK_CSV=$(abspath $(SOAK_CSV)) $(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' ./cmd/ddiscope/
 
 # Installs the missing Debian packages (starting and enabling no service),
 # starts a Kea HA pair and DHCPv6 server, BIND primary and secondary,

@@ -78,6 +78,8 @@ func keaFixture(b *testing.B, n int) *keafixture.Server {
 // (gzip, as Prometheus asks) of one Kea of 10,000 subnets with two pools
 // each. One op is one burst of 50; p50 and p99 are over every scrape of
 // every burst. /metrics renders the snapshot and never waits on a target.
+// shared=true is the handler as served (scrapes of one snapshot share one
+// render); shared=false streams a render per scrape, as before sharing.
 //
 //	go test ./exporters/prometheus -run '^$' -bench BenchmarkConcurrentScrapes -benchtime 10x
 func BenchmarkConcurrentScrapes(b *testing.B) {
@@ -93,29 +95,39 @@ func BenchmarkConcurrentScrapes(b *testing.B) {
 	store := collector.NewStore()
 	store.Register("kea1", "kea")
 	store.Success("kea1", snap, time.Second, unknown)
-	hs := httptest.NewServer(NewHandler(cat, store, nil, slog.New(slog.DiscardHandler)))
-	defer hs.Close()
-	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: scrapers}}
-	defer hc.CloseIdleConnections()
-	urls := slices.Repeat([]string{hs.URL + "/metrics"}, scrapers)
-	header := http.Header{"Accept-Encoding": {"gzip"}}
-	var all []time.Duration
-	errs := 0
-	for b.Loop() {
-		lat, e := burst(b, hc, urls, header, "") // gzip: the body is checked below, unzipped
-		all, errs = append(all, lat...), errs+e
-	}
-	report(b, all, errs)
-	b.ReportMetric(float64(len(snap.Samples)), "series")
-	// One scrape read whole, unzipped: the series are there.
-	resp, err := http.Get(hs.URL + "/metrics")
-	if err != nil {
-		b.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `kea_dhcp4_subnet_addresses{`) {
-		b.Fatal("/metrics lacks the subnets")
+	for _, shared := range []bool{false, true} {
+		b.Run(fmt.Sprintf("shared=%v", shared), func(b *testing.B) {
+			h := NewHandler(cat, store, nil, slog.New(slog.DiscardHandler))
+			h.streamEach = !shared
+			hs := httptest.NewServer(h)
+			defer hs.Close()
+			hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: scrapers}}
+			defer hc.CloseIdleConnections()
+			urls := slices.Repeat([]string{hs.URL + "/metrics"}, scrapers)
+			header := http.Header{"Accept-Encoding": {"gzip"}}
+			var all []time.Duration
+			errs, bursts := 0, 0
+			for b.Loop() {
+				lat, e := burst(b, hc, urls, header, "") // gzip: the body is checked below, unzipped
+				all, errs = append(all, lat...), errs+e
+				bursts++
+			}
+			report(b, all, errs)
+			b.ReportMetric(float64(len(snap.Samples)), "series")
+			if shared {
+				b.ReportMetric(float64(h.renders.Load())/float64(bursts), "renders/burst")
+			}
+			// One scrape read whole, unzipped: the series are there.
+			resp, err := http.Get(hs.URL + "/metrics")
+			if err != nil {
+				b.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(body), `kea_dhcp4_subnet_addresses{`) {
+				b.Fatal("/metrics lacks the subnets")
+			}
+		})
 	}
 }
 
