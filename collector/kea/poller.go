@@ -93,6 +93,11 @@ type daemonState struct {
 	missingReview findingSet
 	missingFor    []int64
 	ident         *collector.Identity
+	// Kea lists its statistics in the same order on every poll: the
+	// catalog binding of each name and the subnet of each run of names are
+	// remembered by position and checked, not looked up in maps, on the
+	// next poll (parseStats).
+	memo memo
 }
 
 // observed is what derivations need to know of a statistic.
@@ -433,6 +438,8 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 	global := collector.NewIdentity(catalog.ScopeGlobal, p.name)
 	keys := map[string]*collector.Identity{}
 	acc := newAccumulator(p.derived[ds.name], cfg)
+	memo := &ds.memo
+	memo.start(cfg)
 	var last *subnetInfo // Kea lists a subnet's statistics together
 	match := subnetMatch{ok: true}
 	var notConfigured []int64
@@ -446,7 +453,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 		sn, ok := splitStatName(name)
 		var b *catalog.Binding
 		if ok {
-			b, ok = p.cat.LookupBytes(ds.name, sn.scope, sn.stat)
+			b, ok = memo.binding(sn, func() (*catalog.Binding, bool) { return p.cat.LookupBytes(ds.name, sn.scope, sn.stat) })
 		}
 		if !ok {
 			odd(name)
@@ -470,7 +477,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 			}
 		default:
 			if last == nil || last.id != sn.subnet {
-				last = p.subnet(cfg, sn.subnet)
+				last = memo.subnet(sn.subnet, func() *subnetInfo { return p.subnet(cfg, sn.subnet) })
 				subnets++
 				match.sig = match.sig*1000003 ^ uint64(sn.subnet)
 				if last.idx < 0 {

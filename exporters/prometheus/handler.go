@@ -8,10 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
@@ -34,8 +32,7 @@ type Handler struct {
 	runtime prometheus.Gatherer
 	log     *slog.Logger
 	cross   []collector.CrossDeriver
-	bufs    sync.Pool // *[]byte render buffers
-	gzips   sync.Pool // *gzip.Writer
+	owned   ownedBuffers
 }
 
 // NewHandler builds the /metrics handler.
@@ -55,12 +52,20 @@ func (h *Handler) Render() []byte {
 
 // write streams the exposition to w.
 func (h *Handler) write(w io.Writer) error {
+	bufs, owned := h.owned.take()
+	defer h.owned.give(owned)
+	return h.writeWith(w, bufs)
+}
+
+// writeWith streams the exposition of the store's targets to w, rendering
+// in bufs.
+func (h *Handler) writeWith(w io.Writer, bufs *scrapeBuffers) error {
 	targets, _ := h.store.Targets()
-	return h.writeTargets(w, targets)
+	return h.writeTargets(w, targets, bufs)
 }
 
 // writeTargets streams the exposition of these targets to w.
-func (h *Handler) writeTargets(w io.Writer, targets []*collector.TargetStatus) error {
+func (h *Handler) writeTargets(w io.Writer, targets []*collector.TargetStatus, bufs *scrapeBuffers) error {
 	sets := make([][]collector.Sample, 0, len(targets)+2)
 	for _, t := range targets {
 		if t.Snapshot != nil {
@@ -69,17 +74,14 @@ func (h *Handler) writeTargets(w io.Writer, targets []*collector.TargetStatus) e
 	}
 	sets = append(sets, collector.Cross(h.cat, targets, h.cross))
 	sets = append(sets, collector.SelfSamples(h.cat, targets))
-	bp, _ := h.bufs.Get().(*[]byte)
-	if bp == nil {
-		b := make([]byte, 0, 64<<10)
-		bp = &b
+	if bufs.render == nil {
+		bufs.render = make([]byte, 0, 64<<10)
 	}
-	defer h.bufs.Put(bp)
-	b, err := appendExposition((*bp)[:0], h.cat, sets, func(b []byte) error {
+	b, err := appendExposition(bufs.render[:0], h.cat, sets, func(b []byte) error {
 		_, err := w.Write(b)
 		return err
 	})
-	*bp = b[:0]
+	bufs.render = b[:0]
 	if err != nil {
 		return err
 	}
@@ -89,22 +91,15 @@ func (h *Handler) writeTargets(w io.Writer, targets []*collector.TargetStatus) e
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentType)
+	bufs, owned := h.owned.take()
+	defer h.owned.give(owned)
 	var out io.Writer = w
 	if acceptsGzip(r) {
 		w.Header().Set("Content-Encoding", "gzip")
-		zw, _ := h.gzips.Get().(*gzip.Writer)
-		if zw == nil {
-			zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
-		} else {
-			zw.Reset(w)
-		}
-		defer func() {
-			zw.Close()
-			h.gzips.Put(zw)
-		}()
-		out = zw
+		out = bufs.gzipTo(w)
+		defer bufs.finish()
 	}
-	if err := h.write(out); err != nil {
+	if err := h.writeWith(out, bufs); err != nil {
 		h.log.Debug("writing /metrics", "err", err) // the scraper went away
 		return
 	}
@@ -164,7 +159,7 @@ func ProbeHandler(cat *catalog.Catalog, probe ProbeFunc, defaultTimeout time.Dur
 			return
 		}
 		var buf bytes.Buffer
-		h.writeTargets(&buf, []*collector.TargetStatus{status})
+		h.writeTargets(&buf, []*collector.TargetStatus{status}, &scrapeBuffers{})
 		w.Header().Set("Content-Type", contentType)
 		w.Write(buf.Bytes())
 	})
