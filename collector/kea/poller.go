@@ -60,7 +60,11 @@ type Poller struct {
 	direct   string // the daemon reached directly, or "" behind a Control Agent
 	daemons  map[string]*daemonState
 	unknown  map[string]bool // unknown statistic names already logged
-	lastSize int             // samples in the last snapshot
+	// work is where a poll gathers its samples before they are grouped
+	// into the snapshot; kept across polls.
+	work []collector.Sample
+	// readBuf is what statistic-get-all is read through, kept across polls.
+	readBuf []byte
 	// agentReview is the Control Agent's configuration review, from the
 	// config-get that detected it; nil without an agent.
 	agentReview *findingSet
@@ -140,13 +144,11 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 			return nil, 0, err
 		}
 	}
-	// Samples are gathered in a buffer, then copied once, grouped, into the
-	// snapshot, which readers share and must not change. The buffer is sized
-	// from the last snapshot (appending past it would double megabytes) and
-	// not kept between polls: the heap between polls is then the snapshot
-	// alone, which keeps the garbage collector's target, and RSS, lower.
-	snap := &collector.Snapshot{Target: p.name, Kind: "kea", Time: p.now(),
-		Samples: make([]collector.Sample, 0, p.lastSize+p.lastSize/16+64)}
+	// Samples are gathered in the poller's own buffer, kept from poll to
+	// poll (a steady poll allocates nothing for it), then scattered once,
+	// grouped by metric, into the snapshot's slice of exactly their number,
+	// which readers share and must not change.
+	snap := &collector.Snapshot{Target: p.name, Kind: "kea", Time: p.now(), Samples: p.work[:0]}
 	var firstErr error
 	unknown := 0
 	anyUp := false
@@ -201,15 +203,31 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 			// The Control Agent answers but every daemon behind it is down:
 			// the poll fails, yet kea_daemon_up 0 for each daemon is still
 			// true, and tells this case from an agent that is gone.
-			snap.Group(len(p.cat.Metrics))
+			p.group(snap)
 			return snap, unknown, firstErr
 		}
+		p.group(snap)
 		return nil, unknown, firstErr
 	}
-	p.lastSize = len(snap.Samples)
 	snap.Detail = p.detail()
-	snap.Group(len(p.cat.Metrics))
+	p.group(snap)
 	return snap, unknown, nil
+}
+
+// readBufSize is the size of the reads of a statistic-get-all reply: a
+// quarter megabyte takes what a UNIX socket holds (Kea's send buffer, about
+// 200 KB) in one read, so a poll wakes up a few dozen times for a 5.5 MB
+// reply rather than a hundred, and Kea never waits on the reader.
+const readBufSize = 256 << 10
+
+// group moves the samples gathered in the poller's buffer into the
+// snapshot, grouped, and keeps the buffer, cleared so that it holds no
+// identity of a configuration gone.
+func (p *Poller) group(snap *collector.Snapshot) {
+	p.work = snap.Samples
+	snap.Samples = collector.Grouped(p.work, len(p.cat.Metrics))
+	clear(p.work)
+	p.work = p.work[:0]
 }
 
 // keaAnswered says whether err is Kea's own answer (a result code), as
@@ -449,7 +467,10 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 		unknown++
 		p.noteUnknown(ds.name, name)
 	}
-	env, err := parseStatistics(r, func(name, raw []byte) {
+	if p.readBuf == nil {
+		p.readBuf = make([]byte, readBufSize)
+	}
+	env, err := parseStatisticsIn(p.readBuf, r, func(name, raw []byte) {
 		sn, ok := splitStatName(name)
 		var b *catalog.Binding
 		if ok {
