@@ -90,6 +90,8 @@ type daemonState struct {
 	// acc is the last poll's per-subnet statistics, kept for the drift of
 	// the lease database's counts (leasestat.go).
 	acc *accumulator
+	// spareAcc is the accumulator of the poll before, reused by the next.
+	spareAcc *accumulator
 	// notConfigured are the last statistics' subnets the configuration
 	// lacks, in the statistics' order; review is their findings, rebuilt
 	// only when they change.
@@ -455,7 +457,8 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 	first := len(snap.Samples)
 	global := collector.NewIdentity(catalog.ScopeGlobal, p.name)
 	keys := map[string]*collector.Identity{}
-	acc := newAccumulator(p.derived[ds.name], cfg)
+	acc := reuseAccumulator(ds.spareAcc, p.derived[ds.name], cfg)
+	ds.spareAcc = nil
 	memo := &ds.memo
 	memo.start(cfg)
 	var last *subnetInfo // Kea lists a subnet's statistics together
@@ -536,7 +539,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 	}
 	match.sig ^= uint64(subnets) << 48
 	acc.emit(snap)
-	ds.acc = acc
+	ds.acc, ds.spareAcc = acc, ds.acc
 	ds.notConfigured = notConfigured
 	ds.samples = len(snap.Samples) - first
 	return env, unknown, match, nil
