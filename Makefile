@@ -40,7 +40,7 @@ BENCHTIME ?= 5x
 # An apply to a real 10,000-subnet HA pair takes many seconds: fewer runs.
 BENCHTIME_APPLY ?= 3x
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/ ./configui/keaview/ ./configui/web/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem -timeout 60m ./collector/kea/ ./collector/bind/ ./exporters/... ./cmd/ddiscope/ ./configui/keaview/ ./configui/web/
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME_APPLY) -benchmem -timeout 30m ./configui/apply/
 
 generate:
