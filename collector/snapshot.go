@@ -41,6 +41,28 @@ type Snapshot struct {
 	Detail any
 }
 
+// Grouped returns a new slice of exactly src's samples, grouped by metric
+// as Group does. It scatters each sample straight to its place, one
+// sequential pass over src writing a stream per metric: much cheaper than
+// Group's swaps along the permutation's cycles, which jump all over a 3 MB
+// slice, for a caller that keeps src as a buffer anyway.
+func Grouped(src []Sample, metrics int) []Sample {
+	next := make([]int, metrics+1)
+	for i := range src {
+		next[src[i].Metric.Index+1]++
+	}
+	for i := 1; i < len(next); i++ {
+		next[i] += next[i-1]
+	}
+	dst := make([]Sample, len(src))
+	for i := range src {
+		m := src[i].Metric.Index
+		dst[next[m]] = src[i]
+		next[m]++
+	}
+	return dst
+}
+
 // Group orders samples by their metric's position in the catalog, keeping
 // the order of samples within a metric: the exposition format needs one block
 // per family, and Kea lists its statistics in a stable order. It is a

@@ -8,7 +8,7 @@ import (
 	"github.com/ddiscope/ddiscope/catalog"
 )
 
-// Group orders samples by catalog metric and keeps each metric's samples in
+// Group (and Grouped) order samples by catalog metric and keeps each metric's samples in
 // the order they came, as a stable sort would.
 func TestGroupIsAStableSortByMetric(t *testing.T) {
 	metrics := make([]*catalog.Metric, 7)
@@ -23,10 +23,17 @@ func TestGroupIsAStableSortByMetric(t *testing.T) {
 		}
 		want := slices.Clone(samples)
 		slices.SortStableFunc(want, func(a, b Sample) int { return a.Metric.Index - b.Metric.Index })
+		src := slices.Clone(samples)
 		s := Snapshot{Samples: samples}
 		s.Group(len(metrics))
 		if !slices.Equal(s.Samples, want) {
 			t.Errorf("%d samples: grouped %v, want %v", n, values(s.Samples), values(want))
+		}
+		// Grouped does the same into a new slice of exactly n samples,
+		// leaving its source as it was.
+		kept := slices.Clone(src)
+		if g := Grouped(src, len(metrics)); !slices.Equal(g, want) || len(g) != cap(g) || !slices.Equal(src, kept) {
+			t.Errorf("%d samples: Grouped %v (cap %d), want %v", n, values(g), cap(g), values(want))
 		}
 	}
 }

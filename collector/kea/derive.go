@@ -80,14 +80,37 @@ type accumulator struct {
 }
 
 func newAccumulator(ds []derivation, cfg *daemonConfig) *accumulator {
-	a := &accumulator{ds: ds, cfg: cfg, subnets: make([][]pair, len(ds)), pools: make([][]pair, len(ds))}
-	if cfg != nil {
-		for i := range ds {
-			a.subnets[i] = make([]pair, len(cfg.subnetList))
-			a.pools[i] = make([]pair, len(cfg.poolList))
+	return reuseAccumulator(nil, ds, cfg)
+}
+
+// reuseAccumulator is newAccumulator in the memory of old, an accumulator
+// no longer used (the poll before last's), when it fits: at 10,000 subnets
+// that is most of a megabyte a poll not asked of the allocator.
+func reuseAccumulator(old *accumulator, ds []derivation, cfg *daemonConfig) *accumulator {
+	a := old
+	if a == nil || len(a.subnets) != len(ds) {
+		a = &accumulator{subnets: make([][]pair, len(ds)), pools: make([][]pair, len(ds))}
+	}
+	a.ds, a.cfg = ds, cfg
+	for i := range ds {
+		var subnets, pools int
+		if cfg != nil {
+			subnets, pools = len(cfg.subnetList), len(cfg.poolList)
 		}
+		a.subnets[i] = resize(a.subnets[i], subnets)
+		a.pools[i] = resize(a.pools[i], pools)
 	}
 	return a
+}
+
+// resize returns s with n zero pairs, in s's memory when it has room.
+func resize(s []pair, n int) []pair {
+	if cap(s) < n {
+		return make([]pair, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 // sizeOf returns the configured size for a total statistic Kea could not

@@ -61,7 +61,38 @@ func fleetSamples(fms []fleetMetrics, snaps []*collector.Snapshot, members []*me
 		}
 		subnets := map[fleetKey]*fleetSubnet{}
 		seen := false
+		// A target in no HA relationship counts each of its subnets once,
+		// as its own group: summed as it is read, without the maps by
+		// subnet (10,000 entries and strings on every scrape).
+		var total, assigned float64
+		shared := map[string]*fleetSubnet{}
+		addShared := func(name string, t, a float64) {
+			sn := shared[name]
+			if sn == nil {
+				sn = &fleetSubnet{}
+				shared[name] = sn
+			}
+			sn.total += t
+			sn.assigned += a
+		}
 		for _, s := range snaps {
+			if !inRelationship(s, fm, members) {
+				for _, smp := range block(s, fm.subnetTotal) {
+					seen = true
+					total += smp.Value
+					if v := smp.ID.Values; len(v) > 3 && v[3] != "" {
+						addShared(v[3], smp.Value, 0)
+					}
+				}
+				for _, smp := range block(s, fm.subnetAssigned) {
+					seen = true
+					assigned += smp.Value
+					if v := smp.ID.Values; len(v) > 3 && v[3] != "" {
+						addShared(v[3], 0, smp.Value)
+					}
+				}
+				continue
+			}
 			group := groupsOf(s, fm, members)
 			// Per target, the subnet's size and leases, then merged into
 			// its group keeping the member with more leases.
@@ -85,21 +116,12 @@ func fleetSamples(fms []fleetMetrics, snaps []*collector.Snapshot, members []*me
 		if !seen {
 			continue
 		}
-		var total, assigned float64
-		shared := map[string]*fleetSubnet{}
 		for _, fs := range subnets {
 			total += fs.total
 			assigned += fs.assigned
-			if fs.shared == "" {
-				continue
+			if fs.shared != "" {
+				addShared(fs.shared, fs.total, fs.assigned)
 			}
-			sn := shared[fs.shared]
-			if sn == nil {
-				sn = &fleetSubnet{}
-				shared[fs.shared] = sn
-			}
-			sn.total += fs.total
-			sn.assigned += fs.assigned
 		}
 		add := func(m *catalog.Metric, v float64, extra ...string) {
 			if m == nil {
@@ -142,6 +164,17 @@ func subnetOf(m map[string]*fleetSubnet, smp *collector.Sample) *fleetSubnet {
 		m[id] = fs
 	}
 	return fs
+}
+
+// inRelationship says whether the target's daemon is a member of an HA
+// relationship.
+func inRelationship(s *collector.Snapshot, fm fleetMetrics, members []*member) bool {
+	for _, mb := range members {
+		if mb.target == s.Target && mb.daemon == fm.daemon {
+			return true
+		}
+	}
+	return false
 }
 
 // groupsOf returns, for one target, the group each subnet id is counted in:

@@ -60,7 +60,11 @@ type Poller struct {
 	direct   string // the daemon reached directly, or "" behind a Control Agent
 	daemons  map[string]*daemonState
 	unknown  map[string]bool // unknown statistic names already logged
-	lastSize int             // samples in the last snapshot
+	// work is where a poll gathers its samples before they are grouped
+	// into the snapshot; kept across polls.
+	work []collector.Sample
+	// readBuf is what statistic-get-all is read through, kept across polls.
+	readBuf []byte
 	// agentReview is the Control Agent's configuration review, from the
 	// config-get that detected it; nil without an agent.
 	agentReview *findingSet
@@ -86,6 +90,8 @@ type daemonState struct {
 	// acc is the last poll's per-subnet statistics, kept for the drift of
 	// the lease database's counts (leasestat.go).
 	acc *accumulator
+	// spareAcc is the accumulator of the poll before, reused by the next.
+	spareAcc *accumulator
 	// notConfigured are the last statistics' subnets the configuration
 	// lacks, in the statistics' order; review is their findings, rebuilt
 	// only when they change.
@@ -93,6 +99,11 @@ type daemonState struct {
 	missingReview findingSet
 	missingFor    []int64
 	ident         *collector.Identity
+	// Kea lists its statistics in the same order on every poll: the
+	// catalog binding of each name and the subnet of each run of names are
+	// remembered by position and checked, not looked up in maps, on the
+	// next poll (parseStats).
+	memo memo
 }
 
 // observed is what derivations need to know of a statistic.
@@ -135,13 +146,11 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 			return nil, 0, err
 		}
 	}
-	// Samples are gathered in a buffer, then copied once, grouped, into the
-	// snapshot, which readers share and must not change. The buffer is sized
-	// from the last snapshot (appending past it would double megabytes) and
-	// not kept between polls: the heap between polls is then the snapshot
-	// alone, which keeps the garbage collector's target, and RSS, lower.
-	snap := &collector.Snapshot{Target: p.name, Kind: "kea", Time: p.now(),
-		Samples: make([]collector.Sample, 0, p.lastSize+p.lastSize/16+64)}
+	// Samples are gathered in the poller's own buffer, kept from poll to
+	// poll (a steady poll allocates nothing for it), then scattered once,
+	// grouped by metric, into the snapshot's slice of exactly their number,
+	// which readers share and must not change.
+	snap := &collector.Snapshot{Target: p.name, Kind: "kea", Time: p.now(), Samples: p.work[:0]}
 	var firstErr error
 	unknown := 0
 	anyUp := false
@@ -196,15 +205,31 @@ func (p *Poller) Poll(ctx context.Context) (*collector.Snapshot, int, error) {
 			// The Control Agent answers but every daemon behind it is down:
 			// the poll fails, yet kea_daemon_up 0 for each daemon is still
 			// true, and tells this case from an agent that is gone.
-			snap.Group(len(p.cat.Metrics))
+			p.group(snap)
 			return snap, unknown, firstErr
 		}
+		p.group(snap)
 		return nil, unknown, firstErr
 	}
-	p.lastSize = len(snap.Samples)
 	snap.Detail = p.detail()
-	snap.Group(len(p.cat.Metrics))
+	p.group(snap)
 	return snap, unknown, nil
+}
+
+// readBufSize is the size of the reads of a statistic-get-all reply: a
+// quarter megabyte takes what a UNIX socket holds (Kea's send buffer, about
+// 200 KB) in one read, so a poll wakes up a few dozen times for a 5.5 MB
+// reply rather than a hundred, and Kea never waits on the reader.
+const readBufSize = 256 << 10
+
+// group moves the samples gathered in the poller's buffer into the
+// snapshot, grouped, and keeps the buffer, cleared so that it holds no
+// identity of a configuration gone.
+func (p *Poller) group(snap *collector.Snapshot) {
+	p.work = snap.Samples
+	snap.Samples = collector.Grouped(p.work, len(p.cat.Metrics))
+	clear(p.work)
+	p.work = p.work[:0]
 }
 
 // keaAnswered says whether err is Kea's own answer (a result code), as
@@ -432,7 +457,10 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 	first := len(snap.Samples)
 	global := collector.NewIdentity(catalog.ScopeGlobal, p.name)
 	keys := map[string]*collector.Identity{}
-	acc := newAccumulator(p.derived[ds.name], cfg)
+	acc := reuseAccumulator(ds.spareAcc, p.derived[ds.name], cfg)
+	ds.spareAcc = nil
+	memo := &ds.memo
+	memo.start(cfg)
 	var last *subnetInfo // Kea lists a subnet's statistics together
 	match := subnetMatch{ok: true}
 	var notConfigured []int64
@@ -442,11 +470,14 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 		unknown++
 		p.noteUnknown(ds.name, name)
 	}
-	env, err := parseStatistics(r, func(name, raw []byte) {
+	if p.readBuf == nil {
+		p.readBuf = make([]byte, readBufSize)
+	}
+	env, err := parseStatisticsIn(p.readBuf, r, func(name, raw []byte) {
 		sn, ok := splitStatName(name)
 		var b *catalog.Binding
 		if ok {
-			b, ok = p.cat.LookupBytes(ds.name, sn.scope, sn.stat)
+			b, ok = memo.binding(sn, func() (*catalog.Binding, bool) { return p.cat.LookupBytes(ds.name, sn.scope, sn.stat) })
 		}
 		if !ok {
 			odd(name)
@@ -470,7 +501,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 			}
 		default:
 			if last == nil || last.id != sn.subnet {
-				last = p.subnet(cfg, sn.subnet)
+				last = memo.subnet(sn.subnet, func() *subnetInfo { return p.subnet(cfg, sn.subnet) })
 				subnets++
 				match.sig = match.sig*1000003 ^ uint64(sn.subnet)
 				if last.idx < 0 {
@@ -508,7 +539,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 	}
 	match.sig ^= uint64(subnets) << 48
 	acc.emit(snap)
-	ds.acc = acc
+	ds.acc, ds.spareAcc = acc, ds.acc
 	ds.notConfigured = notConfigured
 	ds.samples = len(snap.Samples) - first
 	return env, unknown, match, nil

@@ -36,7 +36,13 @@ type statEnvelope struct {
 // are valid only during the call. Statistics with no sample or a non-numeric
 // value are passed to odd, if not nil.
 func parseStatistics(r io.Reader, stat func(name, raw []byte), odd func(name []byte)) (statEnvelope, error) {
-	s := &scanner{r: r, buf: make([]byte, scanBufSize)}
+	return parseStatisticsIn(make([]byte, scanBufSize), r, stat, odd)
+}
+
+// parseStatisticsIn is parseStatistics reading through buf, the caller's
+// buffer kept across polls.
+func parseStatisticsIn(buf []byte, r io.Reader, stat func(name, raw []byte), odd func(name []byte)) (statEnvelope, error) {
+	s := &scanner{r: r, buf: buf}
 	var env statEnvelope
 	c, err := s.next()
 	if err != nil {

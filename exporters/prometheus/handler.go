@@ -8,11 +8,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"golang.org/x/sync/singleflight"
@@ -42,8 +40,7 @@ type Handler struct {
 	runtime prometheus.Gatherer
 	log     *slog.Logger
 	cross   []collector.CrossDeriver
-	bufs    sync.Pool // *[]byte render buffers
-	gzips   sync.Pool // *gzip.Writer
+	owned   ownedBuffers
 	// shared holds the renders in progress, by store generation and
 	// encoding; renders counts the bodies it built, streams the scrapes
 	// rendered for themselves. plain counts the plain scrapes in flight.
@@ -76,11 +73,13 @@ func (h *Handler) Render() []byte {
 // write streams the exposition to w.
 func (h *Handler) write(w io.Writer) error {
 	targets, _ := h.store.Targets()
-	return h.writeTargets(w, targets)
+	bufs, owned := h.owned.take()
+	defer h.owned.give(owned)
+	return h.writeTargets(w, targets, bufs)
 }
 
 // writeTargets streams the exposition of these targets to w.
-func (h *Handler) writeTargets(w io.Writer, targets []*collector.TargetStatus) error {
+func (h *Handler) writeTargets(w io.Writer, targets []*collector.TargetStatus, bufs *scrapeBuffers) error {
 	sets := make([][]collector.Sample, 0, len(targets)+2)
 	for _, t := range targets {
 		if t.Snapshot != nil {
@@ -89,17 +88,14 @@ func (h *Handler) writeTargets(w io.Writer, targets []*collector.TargetStatus) e
 	}
 	sets = append(sets, collector.Cross(h.cat, targets, h.cross))
 	sets = append(sets, collector.SelfSamples(h.cat, targets))
-	bp, _ := h.bufs.Get().(*[]byte)
-	if bp == nil {
-		b := make([]byte, 0, 64<<10)
-		bp = &b
+	if bufs.render == nil {
+		bufs.render = make([]byte, 0, 64<<10)
 	}
-	defer h.bufs.Put(bp)
-	b, err := appendExposition((*bp)[:0], h.cat, sets, func(b []byte) error {
+	b, err := appendExposition(bufs.render[:0], h.cat, sets, func(b []byte) error {
 		_, err := w.Write(b)
 		return err
 	})
-	*bp = b[:0]
+	bufs.render = b[:0]
 	if err != nil {
 		return err
 	}
@@ -166,21 +162,14 @@ func (h *Handler) body(targets []*collector.TargetStatus, gz bool) []byte {
 // stream writes the exposition of targets and the runtime metrics to w,
 // gzipped when gz.
 func (h *Handler) stream(w io.Writer, targets []*collector.TargetStatus, gz bool) error {
+	bufs, owned := h.owned.take()
+	defer h.owned.give(owned)
 	out := w
 	if gz {
-		zw, _ := h.gzips.Get().(*gzip.Writer)
-		if zw == nil {
-			zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
-		} else {
-			zw.Reset(w)
-		}
-		defer func() {
-			zw.Close()
-			h.gzips.Put(zw)
-		}()
-		out = zw
+		out = bufs.gzipTo(w)
+		defer bufs.finish()
 	}
-	if err := h.writeTargets(out, targets); err != nil {
+	if err := h.writeTargets(out, targets, bufs); err != nil {
 		return err
 	}
 	if h.runtime != nil {
@@ -242,7 +231,7 @@ func ProbeHandler(cat *catalog.Catalog, probe ProbeFunc, defaultTimeout time.Dur
 			return
 		}
 		var buf bytes.Buffer
-		h.writeTargets(&buf, []*collector.TargetStatus{status})
+		h.writeTargets(&buf, []*collector.TargetStatus{status}, &scrapeBuffers{})
 		w.Header().Set("Content-Type", contentType)
 		w.Write(buf.Bytes())
 	})
