@@ -226,6 +226,9 @@ func (d *Daemon) keaPoller(k config.Kea, defaults config.Poll, use keaUse) (coll
 	if eff.LeasePagesPerSecond != nil {
 		ko.Leases.PagesPerSecond = *eff.LeasePagesPerSecond
 	}
+	if eff.LeaseBurst != nil {
+		ko.Leases.Burst = *eff.LeaseBurst
+	}
 	return kea.NewPoller(client, d.cat, d.log, ko), nil
 }
 
