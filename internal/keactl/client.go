@@ -220,6 +220,13 @@ func (c *Client) Stream(ctx context.Context, command, service string, args any, 
 			return c.fail(command, service, ReasonMalformed, err)
 		}
 	}
+	if c.socket == "" {
+		// A parser stops at the reply's last bracket; the transport reuses
+		// the connection only once the body has been read to its end. A
+		// few bytes (a newline, the chunked trailer) are worth reading
+		// for a kept-alive connection; a long tail is not.
+		io.CopyN(io.Discard, rc, 4<<10)
+	}
 	return nil
 }
 
