@@ -70,19 +70,20 @@ kea:
   - name: b
     url: http://x:2/
     lease-burst: 1
+    lease-budget: 3s
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	a, b := f.Kea[0].Effective(f.Defaults), f.Kea[1].Effective(f.Defaults)
-	if *a.LeaseBurst != 20 || *b.LeaseBurst != 1 || *b.LeasePagesPerSecond != 5 {
+	if *a.LeaseBurst != 20 || *b.LeaseBurst != 1 || *b.LeasePagesPerSecond != 5 || a.LeaseBudget != nil || *b.LeaseBudget != 3*time.Second {
 		t.Fatalf("lease-burst %d and %d, lease-pages-per-second %v", *a.LeaseBurst, *b.LeaseBurst, *b.LeasePagesPerSecond)
 	}
 	old, err := Parse("ddiscope.yml", []byte("defaults:\n  lease-interval: 10m\n  lease-pages-per-second: 10\nkea:\n  - name: a\n    url: http://x:1/\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := old.Kea[0].Effective(old.Defaults); e.LeaseBurst != nil {
+	if e := old.Kea[0].Effective(old.Defaults); e.LeaseBurst != nil || e.LeaseBudget != nil {
 		t.Fatalf("lease-burst %d without the key", *e.LeaseBurst)
 	}
 }
@@ -103,6 +104,8 @@ func TestErrorsNameTheLineOfTheKeyAtFault(t *testing.T) {
 			`ddiscope.yml:4: kea target "a": key "lease-burst" 0: must be 1 to 1000 pages`},
 		{"lease-burst on bind", "bind:\n  - name: ns1\n    url: http://x:1/\n    lease-burst: 5\n",
 			`ddiscope.yml:4: bind target "ns1": keys "ha-heartbeat", "lease-*"`},
+		{"lease-budget not under timeout", "defaults:\n  timeout: 5s\nkea:\n  - name: a\n    url: http://x:1/\n    lease-budget: 5s\n",
+			`ddiscope.yml:6: kea target "a": key "lease-budget" (5s) must be shorter than "timeout" (5s)`},
 		{"bad otlp protocol", "otlp:\n  endpoint: x:4317\n  protocol: udp\n", `ddiscope.yml:3: otlp: key "protocol"`},
 		{"duplicate name", "kea:\n  - name: a\n    url: http://x:1/\n  - url: http://x:2/\n    name: a\n",
 			`ddiscope.yml:5: kea target "a": name "a" is already used by the kea target at ddiscope.yml:2`},

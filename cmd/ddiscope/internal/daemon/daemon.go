@@ -229,6 +229,9 @@ func (d *Daemon) keaPoller(k config.Kea, defaults config.Poll, use keaUse) (coll
 	if eff.LeaseBurst != nil {
 		ko.Leases.Burst = *eff.LeaseBurst
 	}
+	if eff.LeaseBudget != nil {
+		ko.Leases.Budget = *eff.LeaseBudget
+	}
 	return kea.NewPoller(client, d.cat, d.log, ko), nil
 }
 
