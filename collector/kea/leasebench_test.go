@@ -286,9 +286,9 @@ func BenchmarkLeasePass(b *testing.B) {
 		wall.add(pc.wall)
 	}
 	delta := float64(procHWM(b, c.cmd.Process.Pid)-hwm0) / 1024
-	b.Logf("%d leases, %s: poller %.2f–%.2f s, %.1f–%.1f%% of Kea's %.2f–%.2f s (unpaced %.1f–%.1f%% of %.2f–%.2f s); Kea paced/unpaced %.2f–%.2f; pass %.0f–%.0f s; Kea idle %.2f%%",
+	b.Logf("%d leases, %s: poller %.2f–%.2f s, %.1f–%.1f%% of Kea's %.2f–%.2f s (unpaced %.1f–%.1f%% of %.2f–%.2f s); Kea paced/unpaced %.2f–%.2f; pass %.0f–%.0f s; Kea idle %.2f%%; peak RSS %.1f MB above the empty pass's %.1f MB",
 		n, paced, childPaced.lo, childPaced.hi, share.lo, share.hi, keaPaced.lo, keaPaced.hi, shareUnpaced.lo, shareUnpaced.hi,
-		keaUnpaced.lo, keaUnpaced.hi, keaRatio.lo, keaRatio.hi, wall.lo, wall.hi, idle)
+		keaUnpaced.lo, keaUnpaced.hi, keaRatio.lo, keaRatio.hi, wall.lo, wall.hi, idle, delta, float64(hwm0)/1024)
 	b.ReportMetric(float64(n), "leases")
 	b.ReportMetric(idle, "kea-idle-cpu-%")
 	share.report(b, "poller-cpu-%-of-kea")
