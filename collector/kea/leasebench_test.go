@@ -326,3 +326,37 @@ func procHWM(b *testing.B, pid int) int {
 	}
 	return v
 }
+
+// BenchmarkLeasePacings compares pacings side by side on one Kea: each
+// iteration runs one pass in each mode of DDISCOPE_BENCH_LEASE_PACINGS
+// (a comma-separated list of "unpaced" and "paced RATE BURST"), in turn,
+// and prints each pass's poller and Kea CPU. It runs only when that
+// variable is set: docs/leases.md quotes its figures for the choice of
+// the default burst.
+func BenchmarkLeasePacings(b *testing.B) {
+	list := os.Getenv("DDISCOPE_BENCH_LEASE_PACINGS")
+	if list == "" {
+		b.Skip("DDISCOPE_BENCH_LEASE_PACINGS is not set (e.g. \"unpaced,paced 10 10,paced 10 1\")")
+	}
+	n := 100000
+	if v := os.Getenv("DDISCOPE_BENCH_LEASES"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 0 {
+			b.Fatalf("DDISCOPE_BENCH_LEASES=%q: not a count", v)
+		}
+	}
+	csv := filepath.Join(b.TempDir(), "leases4.csv")
+	if err := writeLeases4(csv, n, 40); err != nil {
+		b.Fatal(err)
+	}
+	full := keatest.Start(b, keatest.Options{Subnet4: subnets4(40), SharedNetworks4: "[]", Leases4File: csv, StartTimeout: 5 * time.Minute})
+	c := startPassChild(b, full, false)
+	round := 0
+	for b.Loop() {
+		for _, m := range strings.Split(list, ",") {
+			pc := c.pass(b, full, m, n)
+			fmt.Fprintf(os.Stderr, "round %d %-14s poller %.3f s, Kea %.3f s (%.1f%%), %.1f s\n", round, m, pc.child, pc.kea, 100*pc.child/pc.kea, pc.wall)
+		}
+		round++
+	}
+}
