@@ -33,6 +33,9 @@ type LeaseOptions struct {
 	// PagesPerSecond caps the rate of page requests, to protect Kea;
 	// default 10. Negative: no cap.
 	PagesPerSecond float64
+	// Burst is how many pages go back to back before a pause (the
+	// bucket of the rate cap); default 10.
+	Burst int
 	// Budget is the time one poll may spend on lease pages; default half
 	// the time the poll has left, or 5 s when it has no deadline.
 	Budget time.Duration
@@ -44,6 +47,9 @@ func (o LeaseOptions) defaults() LeaseOptions {
 	}
 	if o.PagesPerSecond == 0 {
 		o.PagesPerSecond = 10
+	}
+	if o.Burst <= 0 {
+		o.Burst = 10
 	}
 	return o
 }
@@ -86,7 +92,9 @@ type leasePass struct {
 	leases   int
 	unknown  int
 	next     time.Time // when the next pass starts
-	lastPage time.Time
+
+	tokens float64   // pages that may be asked for now (token bucket)
+	filled time.Time // when tokens was last topped up
 
 	done   *leaseResult
 	spare  map[int64]*subnetLeases // the counts of the pass before last, reused
@@ -138,31 +146,53 @@ func (p *Poller) leaseStep(ctx context.Context, ds *daemonState) {
 	}
 	// Pacing and budget use the wall clock; p.now dates the leases.
 	end := time.Now().Add(budget)
-	var gap time.Duration
-	if o.PagesPerSecond > 0 {
-		gap = time.Duration(float64(time.Second) / o.PagesPerSecond)
-	}
 	for lp.running {
-		at := lp.lastPage.Add(gap)
-		if at.After(end) {
-			return
-		}
-		if wait := time.Until(at); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
+		if o.PagesPerSecond > 0 {
+			now := time.Now()
+			lp.refill(now, o.PagesPerSecond, o.Burst)
+			if lp.tokens < 1 {
+				// Wait for a whole burst rather than one page: the
+				// average rate is the same, the wake-ups (Kea's and
+				// ours) are Burst times fewer.
+				wait := time.Duration((float64(o.Burst) - lp.tokens) / o.PagesPerSecond * float64(time.Second))
+				if now.Add(wait).After(end) {
+					return
+				}
+				if !sleepCtx(ctx, wait) {
+					return
+				}
+				continue
 			}
+			lp.tokens--
 		}
 		if ctx.Err() != nil || time.Now().After(end) {
 			return
 		}
-		lp.lastPage = time.Now()
 		if !p.leasePage(ctx, ds, lp, o.PageSize) {
 			return
 		}
+	}
+}
+
+// refill adds the pages earned since the last refill, at most burst.
+func (lp *leasePass) refill(now time.Time, rate float64, burst int) {
+	if lp.filled.IsZero() {
+		lp.tokens = float64(burst)
+	} else {
+		lp.tokens = min(float64(burst), lp.tokens+now.Sub(lp.filled).Seconds()*rate)
+	}
+	lp.filled = now
+}
+
+// sleepCtx waits d or until ctx ends; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,6 +166,7 @@ func TestLeasePassSpreadsOverPolls(t *testing.T) {
 	})
 	p := leasePoller(t, srv.URL, time.Unix(1795295934+600, 0))
 	p.opts.Leases.PagesPerSecond = 20 // 50 ms between pages
+	p.opts.Leases.Burst = 1
 	p.opts.Leases.Budget = 40 * time.Millisecond
 	var s []collector.Sample
 	for i := 1; i <= 3; i++ {
@@ -183,6 +185,56 @@ func TestLeasePassSpreadsOverPolls(t *testing.T) {
 	poll(t, p)
 	if *requests != 3 {
 		t.Errorf("a new pass started before the interval: %d pages", *requests)
+	}
+}
+
+// syntheticPages are n pages of five DHCPv4 leases in subnet 1, keyed by
+// the "from" that asks for each, for leaseReplay.
+func syntheticPages(n int) map[string]string {
+	pages := map[string]string{}
+	from := "start"
+	for i := range n {
+		var leases []string
+		var addr string
+		for k := range 5 {
+			addr = fmt.Sprintf("198.18.0.%d", 10+5*i+k)
+			leases = append(leases, fmt.Sprintf(`{"ip-address":%q,"subnet-id":1,"cltt":1795295934,"valid-lft":3600,"state":0}`, addr))
+		}
+		pages[from] = `[ { "arguments": { "count": 5, "leases": [` + strings.Join(leases, ",") + `] }, "result": 0 } ]`
+		from = addr
+	}
+	return pages
+}
+
+// Pages go in bursts: a poll asks for up to Burst pages back to back, then
+// waits for the rate cap to earn a whole burst again, which with this
+// budget is for the next poll; over the test the average rate stays under
+// PagesPerSecond.
+func TestLeasePassBursts(t *testing.T) {
+	srv, requests := leaseReplay(t, syntheticPages(8))
+	p := leasePoller(t, srv.URL, time.Unix(1795295934+600, 0))
+	p.opts.Leases.PagesPerSecond = 2 // a burst of 3 is earned in 1.5 s
+	p.opts.Leases.Burst = 3
+	p.opts.Leases.Budget = time.Second
+	start := time.Now()
+	poll(t, p)
+	if *requests != 3 {
+		t.Fatalf("first poll asked %d pages, want a burst of 3", *requests)
+	}
+	poll(t, p)
+	if *requests != 3 {
+		t.Fatalf("a poll right after the burst asked %d pages, want none until a whole burst is earned", *requests-3)
+	}
+	time.Sleep(1600 * time.Millisecond)
+	s := poll(t, p)
+	if *requests != 6 {
+		t.Fatalf("after 1.6 s, %d pages in all, want 6 (a second burst)", *requests)
+	}
+	if limit := 3 + 2*time.Since(start).Seconds(); float64(*requests) > limit {
+		t.Errorf("%d pages in %s: more than the burst plus the rate allows (%.1f)", *requests, time.Since(start), limit)
+	}
+	if _, done := value(s, "ddiscope_lease_pass_leases", nil); done {
+		t.Fatalf("the pass is complete after 6 of 8 pages")
 	}
 }
 

@@ -40,7 +40,9 @@ type Poll struct {
 	HAHeartbeat         *bool          `yaml:"ha-heartbeat"`           // send ha-heartbeat (a write command on Kea 3.x); default true
 	LeaseInterval       *time.Duration `yaml:"lease-interval"`         // lease passes; 0 (default) turns them off
 	LeasePageSize       *int           `yaml:"lease-page-size"`        // lease*-get-page "limit"; default 1000
-	LeasePagesPerSecond *float64       `yaml:"lease-pages-per-second"` // cap that protects Kea; default 10
+	LeasePagesPerSecond *float64       `yaml:"lease-pages-per-second"` // average cap that protects Kea; default 10
+	LeaseBurst          *int           `yaml:"lease-burst"`            // pages back to back before a pause; default 10
+	LeaseBudget         *time.Duration `yaml:"lease-budget"`           // time one poll may spend on lease pages; 0 (default): half what the poll has left
 }
 
 // The values of "mode".
@@ -273,9 +275,9 @@ func (f *File) Check() error {
 		default:
 			errs = append(errs, fmt.Errorf("%s: key \"format\": %q is not auto, json or xml", at("format"), b.Format))
 		}
-		if b.HAHeartbeat != nil || b.LeaseInterval != nil || b.LeasePageSize != nil || b.LeasePagesPerSecond != nil || b.ConfigRefresh != nil {
+		if b.HAHeartbeat != nil || b.LeaseInterval != nil || b.LeasePageSize != nil || b.LeasePagesPerSecond != nil || b.LeaseBurst != nil || b.LeaseBudget != nil || b.ConfigRefresh != nil {
 			errs = append(errs, fmt.Errorf("%s: keys \"ha-heartbeat\", \"lease-*\" and \"config-refresh\" are for Kea targets",
-				at("ha-heartbeat", "lease-interval", "lease-page-size", "lease-pages-per-second", "config-refresh")))
+				at("ha-heartbeat", "lease-interval", "lease-page-size", "lease-pages-per-second", "lease-burst", "lease-budget", "config-refresh")))
 		}
 		if b.ZoneInterval != nil && *b.ZoneInterval <= 0 {
 			errs = append(errs, fmt.Errorf("%s: key \"zone-interval\" must be positive", at("zone-interval")))
@@ -422,6 +424,15 @@ func checkPoll(at func(...string) string, p Poll) []error {
 	if p.LeasePagesPerSecond != nil && *p.LeasePagesPerSecond <= 0 {
 		errs = append(errs, fmt.Errorf("%s: key \"lease-pages-per-second\" must be positive", at("lease-pages-per-second")))
 	}
+	if p.LeaseBurst != nil && (*p.LeaseBurst < 1 || *p.LeaseBurst > 1000) {
+		errs = append(errs, fmt.Errorf("%s: key \"lease-burst\" %d: must be 1 to 1000 pages", at("lease-burst"), *p.LeaseBurst))
+	}
+	if p.LeaseBudget != nil && *p.LeaseBudget < 0 {
+		errs = append(errs, fmt.Errorf("%s: key \"lease-budget\" must not be negative (0: half the time the poll has left)", at("lease-budget")))
+	}
+	if p.LeaseBudget != nil && p.Timeout != nil && *p.LeaseBudget >= *p.Timeout {
+		errs = append(errs, fmt.Errorf("%s: key \"lease-budget\" (%s) must be shorter than \"timeout\" (%s): the poll's other commands need time too", at("lease-budget", "timeout"), *p.LeaseBudget, *p.Timeout))
+	}
 	return errs
 }
 
@@ -492,6 +503,12 @@ func (p Poll) Effective(d Poll) Poll {
 	}
 	if p.LeasePagesPerSecond == nil {
 		p.LeasePagesPerSecond = d.LeasePagesPerSecond
+	}
+	if p.LeaseBurst == nil {
+		p.LeaseBurst = d.LeaseBurst
+	}
+	if p.LeaseBudget == nil {
+		p.LeaseBudget = d.LeaseBudget
 	}
 	return p
 }

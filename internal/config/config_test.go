@@ -55,6 +55,39 @@ func TestParseRejectsWithFileLineAndKey(t *testing.T) {
 	}
 }
 
+// The lease pacing keys: lease-burst is inherited from defaults like the
+// others, and a file written before it existed loads with the daemon's
+// default (nil here).
+func TestLeasePacingKeys(t *testing.T) {
+	f, err := Parse("ddiscope.yml", []byte(`
+defaults:
+  lease-interval: 10m
+  lease-pages-per-second: 5
+  lease-burst: 20
+kea:
+  - name: a
+    url: http://x:1/
+  - name: b
+    url: http://x:2/
+    lease-burst: 1
+    lease-budget: 3s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := f.Kea[0].Effective(f.Defaults), f.Kea[1].Effective(f.Defaults)
+	if *a.LeaseBurst != 20 || *b.LeaseBurst != 1 || *b.LeasePagesPerSecond != 5 || a.LeaseBudget != nil || *b.LeaseBudget != 3*time.Second {
+		t.Fatalf("lease-burst %d and %d, lease-pages-per-second %v", *a.LeaseBurst, *b.LeaseBurst, *b.LeasePagesPerSecond)
+	}
+	old, err := Parse("ddiscope.yml", []byte("defaults:\n  lease-interval: 10m\n  lease-pages-per-second: 10\nkea:\n  - name: a\n    url: http://x:1/\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := old.Kea[0].Effective(old.Defaults); e.LeaseBurst != nil || e.LeaseBudget != nil {
+		t.Fatalf("lease-burst %d without the key", *e.LeaseBurst)
+	}
+}
+
 // An error points at the line of the key that holds the bad value, not at
 // the start of its target.
 func TestErrorsNameTheLineOfTheKeyAtFault(t *testing.T) {
@@ -67,6 +100,12 @@ func TestErrorsNameTheLineOfTheKeyAtFault(t *testing.T) {
 		{"bad bind format", "bind:\n  - name: ns1\n    url: http://x:1/\n    format: yaml\n", `ddiscope.yml:4: bind target "ns1": key "format"`},
 		{"timeout longer than interval", "kea:\n  - name: a\n    url: http://x:1/\n    interval: 5s\n    timeout: 9s\n",
 			`ddiscope.yml:5: kea target "a": key "timeout" (9s)`},
+		{"lease-burst zero", "kea:\n  - name: a\n    url: http://x:1/\n    lease-burst: 0\n",
+			`ddiscope.yml:4: kea target "a": key "lease-burst" 0: must be 1 to 1000 pages`},
+		{"lease-burst on bind", "bind:\n  - name: ns1\n    url: http://x:1/\n    lease-burst: 5\n",
+			`ddiscope.yml:4: bind target "ns1": keys "ha-heartbeat", "lease-*"`},
+		{"lease-budget not under timeout", "defaults:\n  timeout: 5s\nkea:\n  - name: a\n    url: http://x:1/\n    lease-budget: 5s\n",
+			`ddiscope.yml:6: kea target "a": key "lease-budget" (5s) must be shorter than "timeout" (5s)`},
 		{"bad otlp protocol", "otlp:\n  endpoint: x:4317\n  protocol: udp\n", `ddiscope.yml:3: otlp: key "protocol"`},
 		{"duplicate name", "kea:\n  - name: a\n    url: http://x:1/\n  - url: http://x:2/\n    name: a\n",
 			`ddiscope.yml:5: kea target "a": name "a" is already used by the kea target at ddiscope.yml:2`},

@@ -223,6 +223,23 @@ func (c *Client) Stream(ctx context.Context, command, service string, args any, 
 	return nil
 }
 
+// httpBody reads what is left of a reply of known length before closing it:
+// a parser stops at the reply's last bracket, and the transport reuses the
+// connection only once the body has been read to its end. Only a few bytes
+// (a newline) and only when the length is known: a chunked reply's end may
+// be a long wait on a slow or broken server.
+type httpBody struct {
+	io.ReadCloser
+	left int64 // Content-Length, or -1
+}
+
+func (b *httpBody) Close() error {
+	if b.left >= 0 {
+		io.CopyN(io.Discard, b.ReadCloser, 4<<10)
+	}
+	return b.ReadCloser.Close()
+}
+
 func (c *Client) fail(command, service string, r Reason, err error) *Error {
 	return &Error{Target: c.name, Command: command, Service: service, Reason: r, Err: err}
 }
@@ -242,7 +259,7 @@ func (c *Client) post(ctx context.Context, body []byte) (io.ReadCloser, error) {
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
-		return resp.Body, nil
+		return &httpBody{ReadCloser: resp.Body, left: resp.ContentLength}, nil
 	case http.StatusUnauthorized, http.StatusForbidden:
 		r := ReasonUnauthorized
 		if resp.StatusCode == http.StatusForbidden {

@@ -286,3 +286,41 @@ func TestTLSWithTrustAnchor(t *testing.T) {
 func pemOf(der []byte) []byte {
 	return fmt.Appendf(nil, "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n", b64(der))
 }
+
+// A reader that stops at the end of the JSON, before the body's EOF (as the
+// lease page parser does), still leaves the connection for the next
+// command: one TCP connection for many pages over HTTP. (A chunked reply's
+// tail is not waited for: a slow server must not hold the poll.)
+func TestStreamKeepsTheConnectionAlive(t *testing.T) {
+	body := []byte(`[ { "arguments": { "count": 0, "leases": [] }, "result": 3, "text": "0 IPv4 lease(s) found." } ]` + "\n")
+	conns := 0
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", fmt.Sprint(len(body))) // as Kea's agent sends
+		// Written in two pieces, with a flush between them, as a
+		// server streaming a large reply does.
+		w.Write(body[:10])
+		w.(http.Flusher).Flush()
+		w.Write(body[10:])
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns++
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newClient(t, Options{Name: "t1", URL: srv.URL})
+	for range 5 {
+		err := c.Stream(context.Background(), "lease4-get-page", "dhcp4", nil, func(r io.Reader) error {
+			_, err := io.ReadFull(r, make([]byte, len(body)-1)) // up to the closing bracket
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if conns != 1 {
+		t.Errorf("%d connections for 5 commands, want 1", conns)
+	}
+}

@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -181,4 +183,39 @@ func newPKI(t *testing.T, dir string) pki {
 	p.serverCert, p.serverKey = issue("server", 2, x509.ExtKeyUsageServerAuth, []net.IP{net.ParseIP("127.0.0.1")})
 	p.clientCert, p.clientKey = issue("client", 3, x509.ExtKeyUsageClientAuth, nil)
 	return p
+}
+
+// TestRealControlAgentKeepsTheConnection: Kea 2.2's Control Agent keeps an
+// HTTP/1.1 connection open between commands, and the client uses one
+// connection for a run of lease pages (a lease pass's burst), which the
+// daemon's UNIX socket cannot do: it closes after each reply.
+func TestRealControlAgentKeepsTheConnection(t *testing.T) {
+	keatest.Require(t, "kea-dhcp4", "kea-ctrl-agent")
+	lab := keatest.Start(t, keatest.Options{ControlAgent: true})
+	c, err := New(Options{Name: "kea", URL: lab.CAURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	reused := 0
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		GotConn: func(i httptrace.GotConnInfo) {
+			if i.Reused {
+				reused++
+			}
+		},
+	})
+	for range 5 {
+		err := c.Stream(ctx, "lease4-get-page", "dhcp4", map[string]any{"from": "start", "limit": 10}, func(r io.Reader) error {
+			// Up to the reply's end, not to the body's EOF.
+			var v []map[string]any
+			return json.NewDecoder(r).Decode(&v)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reused != 4 {
+		t.Errorf("%d of 5 commands reused the connection, want 4", reused)
+	}
 }

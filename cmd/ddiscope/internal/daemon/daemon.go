@@ -226,6 +226,12 @@ func (d *Daemon) keaPoller(k config.Kea, defaults config.Poll, use keaUse) (coll
 	if eff.LeasePagesPerSecond != nil {
 		ko.Leases.PagesPerSecond = *eff.LeasePagesPerSecond
 	}
+	if eff.LeaseBurst != nil {
+		ko.Leases.Burst = *eff.LeaseBurst
+	}
+	if eff.LeaseBudget != nil {
+		ko.Leases.Budget = *eff.LeaseBudget
+	}
 	return kea.NewPoller(client, d.cat, d.log, ko), nil
 }
 
