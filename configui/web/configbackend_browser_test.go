@@ -49,6 +49,12 @@ func TestConfigBackendInTheBrowser(t *testing.T) {
 		t.Fatalf("the subnet list does not mark the file's subnet 3 \"config file\":\n%s", strings.Join(rows, "\n"))
 	}
 
+	// On such a server a file change is refused (it would copy the
+	// backend's subnets into the file): the list offers the backend's form.
+	if href := b.attr(`//p[@class="actions"]/a[starts-with(text(), "Add a subnet")]`, "href"); href != backend+"/add" {
+		t.Fatalf("the subnet list's add link goes to %q, want the configuration backend's form", href)
+	}
+
 	// From the list to the backend page, to the add form.
 	b.click(`//a[text()="subnets in the configuration backend"]`, `//caption[starts-with(., "Subnets in the configuration backend")]`)
 	if page := b.text("main"); !strings.Contains(page, "No subnet in the configuration backend.") || !strings.Contains(page, "schema 13.0") {
@@ -85,7 +91,8 @@ func TestConfigBackendInTheBrowser(t *testing.T) {
 	if msg := b.text(`//span[@id="pool.0-err"]`); !strings.Contains(msg, "is not inside the subnet") {
 		t.Fatalf("the pool's error says %q", msg)
 	}
-	if alert := b.text(`//div[@role="alert"]`); !strings.Contains(alert, "Nothing was written to the configuration backend") {
+	if alert := b.text(`//div[@role="alert"]`); !strings.Contains(alert, "Nothing was written to the configuration backend") ||
+		!strings.Contains(alert, "Pool 1: "+browserBadPool+" is not inside the subnet 198.18.6.0/24") {
 		t.Fatalf("the page's alert: %q", alert)
 	}
 	for field, want := range map[string]string{"id": "51", "prefix": "198.18.6.0/24", "pool.0": browserBadPool} {
@@ -183,6 +190,18 @@ func (b *cbBrowser) value(id string) string {
 		b.t.Fatalf("value of %s: %v", id, err)
 	}
 	return v
+}
+
+// attr is an attribute of the first element matching sel (XPath).
+func (b *cbBrowser) attr(sel, name string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.Search(sel), name))
+	if err != nil || !v.Exists {
+		b.t.Fatalf("attribute %s of %s: %+v %v", name, sel, v, err)
+	}
+	return v.Value
 }
 
 // text is the visible text of the first element matching sel: XPath when
