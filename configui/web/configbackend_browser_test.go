@@ -204,43 +204,17 @@ func (b *cbBrowser) attr(sel, name string) string {
 	return v.Value
 }
 
-// text is the visible text of the first element matching sel: XPath when
-// it starts with "/", else CSS.
+// text is the visible text of the first element matching sel (XPath when
+// it starts with "/", else CSS).
 func (b *cbBrowser) text(sel string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	var s string
-	var err error
-	if strings.HasPrefix(sel, "/") {
-		s, err = chromedp.Run(ctx, chromedp.Text(chromedp.Search(sel)))
-	} else {
-		s, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	}
-	if err != nil {
-		b.t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
+	return browsertest.Text(b.t, b.ctx, sel)
 }
 
-// rows is the text of each row of the page's subnet table, spaces folded.
+// rows is the text of each row of the page's tables, spaces folded.
 func (b *cbBrowser) rows() []string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("main table tbody tr")))
-	if err != nil {
-		b.t.Fatalf("table rows: %v", err)
-	}
-	var out []string
-	for _, n := range nodes {
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.NodeIDs{n.NodeID}))
-		if err != nil {
-			b.t.Fatalf("table row: %v", err)
-		}
-		out = append(out, strings.Join(strings.Fields(s), " "))
-	}
-	return out
+	return browsertest.Rows(b.t, b.ctx, "main table tbody tr")
 }
 
 func hasRow(rows []string, prefix string) bool {
