@@ -70,10 +70,15 @@ func TestConfigBackendInTheBrowser(t *testing.T) {
 	if diff := b.text("pre.diff"); !strings.Contains(diff, browserPool) || !strings.Contains(diff, browserPrefix) {
 		t.Fatalf("the preview's diff lacks the subnet or its pool:\n%s", diff)
 	}
+	b.fitsWidth("the preview")
 	b.click(`//button[text()="Write it to the configuration backend"]`, `//main//p[contains(@class, "notice") or contains(@class, "error")]`)
-	if page := b.text("main"); !strings.Contains(page, "Applied to configuration backend") {
+	// Nothing is sent to Kea: the result page says what the database did.
+	if page := b.text("main"); !strings.Contains(page, "Applied to configuration backend") ||
+		!strings.Contains(page, "What was done in the configuration backend") || strings.Contains(page, "sent to Kea") ||
+		!strings.Contains(page, "Back to the configuration backend") {
 		t.Fatalf("the result page:\n%s", page)
 	}
+	b.fitsWidth("the result page")
 
 	took := cl.waitKea("dhcp4", func(m map[uint32][]string) bool { return len(m[browserSubnetID]) == 1 })
 	t.Logf("kea-dhcp4 had subnet %d in its config-get %s after the confirm's page", browserSubnetID, took)
@@ -148,6 +153,21 @@ func (b *cbBrowser) signIn(user, path string) {
 	}
 	if loc, _ := chromedp.Run(b.ctx, chromedp.Location()); loc != b.cl.url+path {
 		b.t.Fatalf("signed in on %s, want %s", loc, path)
+	}
+}
+
+// fitsWidth fails the test when the page is wider than the window (a long
+// diff line once pushed it sideways).
+func (b *cbBrowser) fitsWidth(what string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	w, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
+	if err != nil {
+		b.t.Fatalf("the width of %s: %v", what, err)
+	}
+	if w[0] > w[1] {
+		b.t.Errorf("%s is %d px wide in a %d px window", what, w[0], w[1])
 	}
 }
 
