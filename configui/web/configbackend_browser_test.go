@@ -61,7 +61,7 @@ func TestConfigBackendInTheBrowser(t *testing.T) {
 		t.Fatalf("the backend page before the add:\n%s", page)
 	}
 	b.click(`//a[text()="Add a subnet to the configuration backend"]`, `//button[text()="Preview the change"]`)
-	b.fill(map[string]string{"id": "50", "prefix": browserPrefix, "pool.0": browserPool, "valid": "3600"})
+	b.fill("id", "50", "prefix", browserPrefix, "pool.0", browserPool, "valid", "3600")
 	if tag := b.value("tag"); tag != "all" {
 		t.Fatalf("the server tag chosen by default is %q, want all (the server's own)", tag)
 	}
@@ -91,7 +91,7 @@ func TestConfigBackendInTheBrowser(t *testing.T) {
 
 	// A pool outside the subnet: refused beside its field, input kept.
 	b.open(backend + "/add")
-	b.fill(map[string]string{"id": "51", "prefix": "198.18.6.0/24", "pool.0": browserBadPool})
+	b.fill("id", "51", "prefix", "198.18.6.0/24", "pool.0", browserBadPool)
 	b.click(`//button[text()="Preview the change"]`, `//span[@id="pool.0-err"]`)
 	if msg := b.text(`//span[@id="pool.0-err"]`); !strings.Contains(msg, "is not inside the subnet") {
 		t.Fatalf("the pool's error says %q", msg)
@@ -189,10 +189,13 @@ func (b *cbBrowser) click(sel, waitFor string) {
 	}
 }
 
-// fill types into the form's inputs, by their id, replacing what is there.
-func (b *cbBrowser) fill(fields map[string]string) {
+// fill types into the form's inputs, given as id, value pairs, in order
+// (so the screenshots' focused field is always the last), replacing what
+// is there.
+func (b *cbBrowser) fill(pairs ...string) {
 	b.t.Helper()
-	for id, v := range fields {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		id, v := pairs[i], pairs[i+1]
 		sel := chromedp.Search(`//input[@id="` + id + `"]`)
 		if err := browsertest.Do(b.t, b.ctx, 30*time.Second, chromedp.Clear(sel), chromedp.SendKeys(sel, v)); err != nil {
 			b.t.Fatalf("typing %q into %s: %v", v, id, err)
