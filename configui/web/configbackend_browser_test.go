@@ -61,6 +61,9 @@ func TestConfigBackendInTheBrowser(t *testing.T) {
 		t.Fatalf("the backend page before the add:\n%s", page)
 	}
 	b.click(`//a[text()="Add a subnet to the configuration backend"]`, `//button[text()="Preview the change"]`)
+	if crumbs := strings.Join(browsertest.Rows(t, b.ctx, "nav.crumbs li"), " › "); crumbs != "Servers › kea › dhcp4 subnets › configuration backend" {
+		t.Errorf("the add form's breadcrumbs: %q", crumbs)
+	}
 	b.fill("id", "50", "prefix", browserPrefix, "pool.0", browserPool, "valid", "3600")
 	if tag := b.value("tag"); tag != "all" {
 		t.Fatalf("the server tag chosen by default is %q, want all (the server's own)", tag)
