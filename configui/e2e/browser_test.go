@@ -178,21 +178,7 @@ func leaseSearch(t *testing.T, s *stacktest.Stack, ctx context.Context) {
 // rowsOf returns the text of each row of the page's result table.
 func rowsOf(t *testing.T, ctx context.Context) []string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("main table tbody tr")))
-	if err != nil {
-		t.Fatalf("result rows: %v", err)
-	}
-	var rows []string
-	for _, n := range nodes {
-		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.NodeIDs{n.NodeID}))
-		if err != nil {
-			t.Fatalf("result row: %v", err)
-		}
-		rows = append(rows, strings.Join(strings.Fields(text), " "))
-	}
-	return rows
+	return browsertest.Rows(t, ctx, "main table tbody tr")
 }
 
 func containsRow(rows []string, ip, answeredBy string) bool {

@@ -630,6 +630,27 @@ func (s *Server) cbEdit(w http.ResponseWriter, r *http.Request) {
 	s.renderEdit(w, r, status, title, d)
 }
 
+// cbFieldLabel names a backend subnet form's field as its label does, for
+// the list of problems above the form: "Pool 1", not "pool.0".
+func cbFieldLabel(field string) string {
+	if kind, n, ok := strings.Cut(field, "."); ok {
+		if i, err := strconv.Atoi(n); err == nil {
+			switch kind {
+			case "pool":
+				return "Pool " + strconv.Itoa(i+1)
+			case "pd":
+				return "Prefix delegation pool " + strconv.Itoa(i+1)
+			}
+		}
+	}
+	if l, ok := map[string]string{"id": "Subnet ID", "prefix": "Prefix", "tag": "Server tag", "valid": "Valid lifetime",
+		"renew": "Renew timer (T1)", "rebind": "Rebind timer (T2)", "preferred": "Preferred lifetime",
+		"shared_network": "Shared network", "interface": "Interface"}[field]; ok {
+		return l
+	}
+	return field
+}
+
 // cbProblem turns a refused value into the form field it is about.
 func cbProblem(err error, rows, pdRows []int) (apply.EditError, bool) {
 	if fe, ok := form.AsFieldError(err); ok {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -166,7 +167,14 @@ func scopeOf(l inbox.PageLabels) *apply.Scope {
 
 // renderEdit writes the edit page.
 func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, status int, title string, d *editData) {
-	s.render(w, r, status, "edit", page{Title: title, Crumbs: crumbs(d.Labels), Data: d})
+	c := crumbs(d.Labels)
+	if d.Kind == "cb-subnet" {
+		// The backend's forms belong to its page, not to the Kea subnet page.
+		l := maps.Clone(d.Labels)
+		delete(l, "subnet_id")
+		c = append(crumbs(l), crumb{"configuration backend", d.Back})
+	}
+	s.render(w, r, status, "edit", page{Title: title, Crumbs: c, Data: d})
 }
 
 // showForm renders the form again with the user's input: after problems,

@@ -260,7 +260,7 @@ func TestRealKeaConfigBackendThroughEditor(t *testing.T) {
 					f.Set("pool.0", "198.18.6.1-198.18.6.9")
 				}
 				resp, body := cl.post(otto, action, f)
-				if resp.StatusCode != http.StatusBadRequest || !strings.Contains(htmlUnescape(body), bad+": ") || !strings.Contains(body, want) {
+				if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `href="#`+bad+`">`+cbFieldLabel(bad)+"</a>: ") || !strings.Contains(body, want) {
 					t.Fatalf("refused %s: want 400 naming %s, got %s:\n%s", fam.daemon, bad, resp.Status, body)
 				}
 				if cl.rows(fam.daemon) != before {

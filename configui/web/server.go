@@ -192,6 +192,7 @@ func (s *Server) parseTemplates() error {
 			return links.ConfigUIURL(pattern, l)
 		},
 		"dashboard": func(l map[string]string) string { return s.dashboardFor(l) },
+		"cbfield":   cbFieldLabel,
 		// fld and inh build the edit forms' labelled fields.
 		"fld": func(d *editData, name, label, value, hint string) formField {
 			return formField{D: d, Name: name, Label: label, Value: value, Hint: hint}

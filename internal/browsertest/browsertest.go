@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,4 +105,45 @@ func Screenshot(t testing.TB, ctx context.Context, path string) {
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Text returns the visible text of the first element matching sel: an XPath
+// expression when it starts with "/", else a CSS selector. It fails the test
+// when none shows within 30 s.
+func Text(t testing.TB, ctx context.Context, sel string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var text string
+	var err error
+	if strings.HasPrefix(sel, "/") {
+		text, err = chromedp.Run(ctx, chromedp.Text(chromedp.Search(sel)))
+	} else {
+		text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	}
+	if err != nil {
+		t.Fatalf("browsertest: text of %s: %v", sel, err)
+	}
+	return text
+}
+
+// Rows returns the text of every element matching the CSS selector sel
+// (typically table rows), its white space folded to single spaces.
+func Rows(t testing.TB, ctx context.Context, sel string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll(sel)))
+	if err != nil {
+		t.Fatalf("browsertest: %s: %v", sel, err)
+	}
+	var rows []string
+	for _, n := range nodes {
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.NodeIDs{n.NodeID}))
+		if err != nil {
+			t.Fatalf("browsertest: text of %s: %v", sel, err)
+		}
+		rows = append(rows, strings.Join(strings.Fields(text), " "))
+	}
+	return rows
 }

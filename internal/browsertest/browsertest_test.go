@@ -23,7 +23,8 @@ func TestChromiumSubmitsAFormAndTakesAScreenshot(t *testing.T) {
 	})
 	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
 		got = r.FormValue("name")
-		fmt.Fprintf(w, `<!doctype html><p id=answer>hello %s</p>`, got)
+		fmt.Fprintf(w, `<!doctype html><p id=answer>hello %s</p><table><tr><td>1</td>
+<td>a  b</td></tr><tr><td>2</td></tr></table>`, got)
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -43,6 +44,12 @@ func TestChromiumSubmitsAFormAndTakesAScreenshot(t *testing.T) {
 	}
 	if got != "kea-a" || answer != "hello kea-a" {
 		t.Fatalf("server got %q, page shows %q", got, answer)
+	}
+	if rows := Rows(t, ctx, "table tr"); len(rows) != 2 || rows[0] != "1 a b" || rows[1] != "2" {
+		t.Fatalf("rows %q", rows)
+	}
+	if text := Text(t, ctx, `//p[@id="answer"]`); text != answer {
+		t.Fatalf("Text by XPath: %q", text)
 	}
 	shot := filepath.Join(t.TempDir(), "page.png")
 	Screenshot(t, ctx, shot)

@@ -350,19 +350,7 @@ func (s *Stack) Open(t testing.TB, ctx context.Context, target string) string {
 // selector, or an XPath expression when it starts with "/".
 func (s *Stack) Text(t testing.TB, ctx context.Context, sel string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	var text string
-	var err error
-	if strings.HasPrefix(sel, "/") {
-		text, err = chromedp.Run(ctx, chromedp.Text(chromedp.Search(sel)))
-	} else {
-		text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	}
-	if err != nil {
-		t.Fatalf("stacktest: text of %s: %v", sel, err)
-	}
-	return text
+	return browsertest.Text(t, ctx, sel)
 }
 
 func screenshotDir(t testing.TB) string {
