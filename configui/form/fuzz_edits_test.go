@@ -171,6 +171,9 @@ func FuzzEditForms(f *testing.F) {
 	f.Add("apply", ":"+hash+"\nkea1:short\n"+strings.Repeat("k", 300)+":"+hash, "256", "257", "257", "4294967295", "0", "99999999999999999999", " 1 ", "", "%zz")
 	f.Add("preview", "kea1:"+hash, "2", "256", "256", "1", "+7", "1", "1", "|||", "step=apply&base=x&rows=3;pool.0=1")
 	f.Add("PREVIEW", "kea1:"+hash+"\nkea1:"+strings.Repeat("cd", 32), "0x1", "1e3", " 1", "4294967294", "\t60\t", "１２", "", "\xff", "pool.1=%ff&pd.0="+strings.Repeat("a", 300))
+	// One row past maxRows; a reservation deleted without naming it (orig
+	// is the third text, delete the fourth).
+	f.Add("apply", "kea1:"+hash, "0", "257", "257", "", "", "", " 1 ", "", "")
 	// The backend form's id is the third text, its lifetimes the last,
 	// first, second and third: an edit that reads. (testdata/fuzz keeps
 	// the id past Kea's last, 4294967295, which Edit once accepted.)
@@ -369,6 +372,9 @@ func FuzzEditForms(f *testing.F) {
 		cbFields := []string{"version", "id", "prefix", "shared_network", "tag", "interface", "valid", "renew", "rebind", "preferred", "delete"}
 		c = build(1, cbFields, []string{"pool"}, []string{"pd"})
 		bf, err := ReadBackendSubnet(c.req())
+		// poolLong is whether a pool row the form reads is too long.
+		cbRows, _ := c.count("rows", 0)
+		poolLong := slices.ContainsFunc(c.fieldsOf("pool"), func(f string) bool { return rowField(f, cbRows, "pool") && c.long(f) })
 		cbFault := func(field string) bool {
 			if c.stepBad() {
 				return field == "step"
@@ -383,7 +389,7 @@ func FuzzEditForms(f *testing.F) {
 			if rowField(field, k, "pool") {
 				return c.long(field)
 			}
-			if slices.ContainsFunc(c.fieldsOf("pool")[:k], c.long) {
+			if poolLong {
 				return false
 			}
 			if c.v.Get("pdrows") == "" {
@@ -499,17 +505,15 @@ func checkBackendEdit(t *testing.T, f BackendSubnet) {
 	mapsBack("pd-pools", e.PDPools, f.PDRows(), f.PDPools)
 }
 
-// fieldsOf lists the row fields prefix.i present in the body, in row order
-// (the fault checks need only those the body has).
+// fieldsOf lists the fields prefix.* the body has: those that can be at
+// fault (a field the body lacks reads as "").
 func (c editCase) fieldsOf(prefixes ...string) []string {
 	var out []string
-	for _, p := range prefixes {
-		for i := 0; ; i++ {
-			name := p + "." + strconv.Itoa(i)
-			if _, ok := c.v[name]; !ok && i > maxRows+2 {
-				break
+	for name := range c.v {
+		for _, p := range prefixes {
+			if strings.HasPrefix(name, p+".") {
+				out = append(out, name)
 			}
-			out = append(out, name)
 		}
 	}
 	return out
