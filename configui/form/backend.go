@@ -72,8 +72,9 @@ func ReadBackendSubnet(r *http.Request) (BackendSubnet, error) {
 // the pd-pools.
 func (f BackendSubnet) Edit() (configbackend.SubnetEdit, []int, error) {
 	var e configbackend.SubnetEdit
+	// 4294967295 is 32 bits but not an id: Kea keeps it for "unused".
 	id, err := strconv.ParseUint(f.ID, 10, 32)
-	if err != nil || id == 0 {
+	if err != nil || id == 0 || id > 4294967294 {
 		return e, nil, fieldErr("id", "%q is not a subnet id (1 to 4294967294)", f.ID)
 	}
 	e.ID, e.Prefix, e.SharedNetwork, e.Interface = uint32(id), f.Prefix, f.SharedNetwork, f.Interface
