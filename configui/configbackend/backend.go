@@ -11,10 +11,10 @@
 //
 //	srv, _ := configbackend.Detect(ctx, keaClient, "dhcp4")      // config-control from config-get
 //	b, _ := configbackend.Open(ctx, log, srv.Databases[0])        // checks the schema version
-//	cfg, _ := b.Read4(ctx, srv.ServerTag)                         // what that server gets
-//	res, _ := b.CreateSubnet4(ctx, configbackend.Subnet4Edit{...}, configbackend.Meta{Actor: "ann"})
-//	res, _ = b.UpdateSubnet4(ctx, edit, sub.ModificationTS, meta) // ErrConflict if changed since read
-//	res, _ = b.DeleteSubnet4(ctx, id, sub.ModificationTS, meta)
+//	cfg, _ := b.Read(ctx, "dhcp4", srv.ServerTag)                 // what that server gets
+//	res, _ := b.CreateSubnet(ctx, "dhcp4", configbackend.SubnetEdit{...}, configbackend.Meta{Actor: "ann"})
+//	res, _ = b.UpdateSubnet(ctx, "dhcp4", edit, sub.ModificationTS, meta) // ErrConflict if changed since read
+//	res, _ = b.DeleteSubnet(ctx, "dhcp4", id, sub.ModificationTS, meta)
 //
 // It refuses a schema version it was not tested with (ErrUnsupportedSchema).
 package configbackend

@@ -21,7 +21,7 @@ func TestBackend6AgainstKeaSchema(t *testing.T) {
 		db := keaSchema(t, pg, v)
 		b, c := open(t, db), sqlConn(t, db)
 		before := dbNow(t, c)
-		res, err := b.CreateSubnet6(ctx, Subnet6Edit{ID: 60, Prefix: "2001:db8:60::/64",
+		res, err := b.CreateSubnet(ctx, "dhcp6", SubnetEdit{ID: 60, Prefix: "2001:db8:60::/64",
 			Pools: []string{"2001:db8:60::100-2001:db8:60::1ff", "2001:db8:60::1:0/112"}, ValidLifetime: i64(4000),
 			PreferredLifetime: i64(3000), Tags: []string{"all"}}, Meta{Actor: "ann"})
 		if err != nil {
@@ -62,7 +62,7 @@ VALUES ('2001:db8:6000::', 48, 56, 60, 0)`); err != nil {
 		e.Pools = []string{"2001:db8:60::100-2001:db8:60::1ff", "2001:db8:60::2:0/112"}
 		e.PDPools = append(e.PDPools, "2001:db8:6100::/48 64")
 		mid := dbNow(t, c)
-		res, err = b.UpdateSubnet6(ctx, e, cur.ModificationTS, Meta{Actor: "bob"})
+		res, err = b.UpdateSubnet(ctx, "dhcp6", e, cur.ModificationTS, Meta{Actor: "bob"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,29 +74,29 @@ VALUES ('2001:db8:6000::', 48, 56, 60, 0)`); err != nil {
 			t.Fatalf("after update the pull sees %+v, want an update of dhcp6_subnet 60", got)
 		}
 		// Stale version: a conflict.
-		if _, err := b.UpdateSubnet6(ctx, e, cur.ModificationTS, Meta{}); !errors.Is(err, ErrConflict) {
+		if _, err := b.UpdateSubnet(ctx, "dhcp6", e, cur.ModificationTS, Meta{}); !errors.Is(err, ErrConflict) {
 			t.Fatalf("stale DHCPv6 update: %v, want ErrConflict", err)
 		}
 
 		// Refused values: nothing written, not even a revision.
 		snap, seq := snapshot6(t, c), count(t, c, `SELECT last_value FROM dhcp6_audit_revision_id_seq`)
-		ok := Subnet6Edit{ID: 61, Prefix: "2001:db8:61::/64", Tags: []string{"all"}}
-		with := func(f func(*Subnet6Edit)) Subnet6Edit { e := ok; f(&e); return e }
+		ok := SubnetEdit{ID: 61, Prefix: "2001:db8:61::/64", Tags: []string{"all"}}
+		with := func(f func(*SubnetEdit)) SubnetEdit { e := ok; f(&e); return e }
 		for _, tc := range []struct {
 			name, field, text string
-			edit              Subnet6Edit
+			edit              SubnetEdit
 		}{
-			{"IPv4 prefix", "prefix", "not an IPv6 prefix", with(func(e *Subnet6Edit) { e.Prefix = "198.18.61.0/24" })},
-			{"IPv4 pool", "pools[0]", "not an IPv6 range", with(func(e *Subnet6Edit) { e.Pools = []string{"198.18.61.1-198.18.61.9"} })},
-			{"pool outside", "pools[0]", "not inside the subnet", with(func(e *Subnet6Edit) { e.Pools = []string{"2001:db8:62::1-2001:db8:62::9"} })},
-			{"preferred after valid", "preferred-lifetime", "longer than the valid-lifetime", with(func(e *Subnet6Edit) { e.PreferredLifetime, e.ValidLifetime = i64(900), i64(600) })},
-			{"overlap", "prefix", "overlaps the backend subnet 60", with(func(e *Subnet6Edit) { e.Prefix = "2001:db8:60::/48" })},
-			{"unknown tag", "tags", "not in dhcp6_server", with(func(e *Subnet6Edit) { e.Tags = []string{"kea6"} })},
-			{"pd delegated shorter", "pd-pools[0]", "must be a number from 48 to 128", with(func(e *Subnet6Edit) { e.PDPools = []string{"2001:db8:6200::/48 40"} })},
-			{"pd host bits", "pd-pools[0]", "has host bits set", with(func(e *Subnet6Edit) { e.PDPools = []string{"2001:db8:6200::1/48 56"} })},
-			{"pd overlap", "pd-pools[1]", "overlaps pd-pools[0]", with(func(e *Subnet6Edit) { e.PDPools = []string{"2001:db8:6200::/48 56", "2001:db8:6200::/56 64"} })},
+			{"IPv4 prefix", "prefix", "not an IPv6 prefix", with(func(e *SubnetEdit) { e.Prefix = "198.18.61.0/24" })},
+			{"IPv4 pool", "pools[0]", "not an IPv6 range", with(func(e *SubnetEdit) { e.Pools = []string{"198.18.61.1-198.18.61.9"} })},
+			{"pool outside", "pools[0]", "not inside the subnet", with(func(e *SubnetEdit) { e.Pools = []string{"2001:db8:62::1-2001:db8:62::9"} })},
+			{"preferred after valid", "preferred-lifetime", "longer than the valid-lifetime", with(func(e *SubnetEdit) { e.PreferredLifetime, e.ValidLifetime = i64(900), i64(600) })},
+			{"overlap", "prefix", "overlaps the backend subnet 60", with(func(e *SubnetEdit) { e.Prefix = "2001:db8:60::/48" })},
+			{"unknown tag", "tags", "not in dhcp6_server", with(func(e *SubnetEdit) { e.Tags = []string{"kea6"} })},
+			{"pd delegated shorter", "pd-pools[0]", "must be a number from 48 to 128", with(func(e *SubnetEdit) { e.PDPools = []string{"2001:db8:6200::/48 40"} })},
+			{"pd host bits", "pd-pools[0]", "has host bits set", with(func(e *SubnetEdit) { e.PDPools = []string{"2001:db8:6200::1/48 56"} })},
+			{"pd overlap", "pd-pools[1]", "overlaps pd-pools[0]", with(func(e *SubnetEdit) { e.PDPools = []string{"2001:db8:6200::/48 56", "2001:db8:6200::/56 64"} })},
 		} {
-			_, err := b.CreateSubnet6(ctx, tc.edit, Meta{})
+			_, err := b.CreateSubnet(ctx, "dhcp6", tc.edit, Meta{})
 			var ve *ValidationError
 			if !errors.As(err, &ve) || ve.Field != tc.field || !strings.Contains(err.Error(), tc.text) {
 				t.Errorf("%s: %v, want a ValidationError on %s saying %q", tc.name, err, tc.field, tc.text)
@@ -110,7 +110,7 @@ VALUES ('2001:db8:6000::', 48, 56, 60, 0)`); err != nil {
 		}
 
 		// Delete: the subnet, its pools and pd-pools go (Kea's trigger).
-		if _, err := b.DeleteSubnet6(ctx, 60, res.After.ModificationTS, Meta{}); err != nil {
+		if _, err := b.DeleteSubnet(ctx, "dhcp6", 60, res.After.ModificationTS, Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(t, c, `SELECT (SELECT count(*) FROM dhcp6_pool) + (SELECT count(*) FROM dhcp6_pd_pool) + (SELECT count(*) FROM dhcp6_subnet)`); n != 0 {

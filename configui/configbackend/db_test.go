@@ -101,7 +101,7 @@ func testCreate(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	db := keaSchema(t, pg, v)
 	b, c := open(t, db), sqlConn(t, db)
 	before := dbNow(t, c)
-	res, err := b.CreateSubnet4(ctx, Subnet4Edit{ID: 50, Prefix: "198.18.5.0/24", Pools: []string{"198.18.5.10 - 198.18.5.20", "198.18.5.64/28"},
+	res, err := b.CreateSubnet(ctx, "dhcp4", SubnetEdit{ID: 50, Prefix: "198.18.5.0/24", Pools: []string{"198.18.5.10 - 198.18.5.20", "198.18.5.64/28"},
 		ValidLifetime: i64(600), Tags: []string{"all"}}, Meta{Actor: "ann"})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func testCreate(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	if err := c.QueryRow(ctx, `SELECT s.tag FROM dhcp4_subnet_server a JOIN dhcp4_server s ON s.id = a.server_id WHERE a.subnet_id = 50`).Scan(&tag); err != nil || tag != "all" {
 		t.Fatalf("subnet 50 attached to %q (%v), want all", tag, err)
 	}
-	cfg, err := b.Read4(ctx, "kea1")
+	cfg, err := b.Read(ctx, "dhcp4", "kea1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func testCreate(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 
 	// Deleting: one delete entry, pools gone with the subnet.
 	mid := dbNow(t, c)
-	del, err := b.DeleteSubnet4(ctx, 50, cfg.Subnets[0].ModificationTS, Meta{Actor: "ann"})
+	del, err := b.DeleteSubnet(ctx, "dhcp4", 50, cfg.Subnets[0].ModificationTS, Meta{Actor: "ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,19 +153,19 @@ func testCreate(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 func testNamedTag(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	db := keaSchema(t, pg, v)
 	b, c := open(t, db), sqlConn(t, db)
-	edit := Subnet4Edit{ID: 7, Prefix: "198.18.7.0/24", Tags: []string{"kea1"}}
-	_, err := b.CreateSubnet4(ctx, edit, Meta{})
+	edit := SubnetEdit{ID: 7, Prefix: "198.18.7.0/24", Tags: []string{"kea1"}}
+	_, err := b.CreateSubnet(ctx, "dhcp4", edit, Meta{})
 	var ve *ValidationError
 	if !errors.As(err, &ve) || ve.Field != "tags" || !strings.Contains(err.Error(), `"kea1" is not in dhcp4_server`) {
 		t.Fatalf("unknown tag: %v", err)
 	}
 	for _, tag := range []string{"kea1", "kea2"} {
-		if err := b.CreateServer4(ctx, tag, "test server", Meta{}); err != nil {
+		if err := b.CreateServer(ctx, "dhcp4", tag, "test server", Meta{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	before := dbNow(t, c)
-	if _, err := b.CreateSubnet4(ctx, edit, Meta{}); err != nil {
+	if _, err := b.CreateSubnet(ctx, "dhcp4", edit, Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := pulled(t, c, "kea1", before); len(got) != 1 || got[0].ID != 7 {
@@ -175,7 +175,7 @@ func testNamedTag(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 		t.Fatalf("kea2's pull sees another server's change: %+v", got)
 	}
 	for tag, want := range map[string]int{"kea1": 1, "kea2": 0, "": 1} {
-		cfg, err := b.Read4(ctx, tag)
+		cfg, err := b.Read(ctx, "dhcp4", tag)
 		if err != nil || len(cfg.Subnets) != want {
 			t.Fatalf("Read4(%q): %d subnets (%v), want %d", tag, len(cfg.Subnets), err, want)
 		}
@@ -185,7 +185,7 @@ func testNamedTag(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 func testUpdate(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	db := keaSchema(t, pg, v)
 	b, c := open(t, db), sqlConn(t, db)
-	res, err := b.CreateSubnet4(ctx, Subnet4Edit{ID: 9, Prefix: "198.18.9.0/24", Pools: []string{"198.18.9.10-198.18.9.19"}, Tags: []string{"all"}}, Meta{})
+	res, err := b.CreateSubnet(ctx, "dhcp4", SubnetEdit{ID: 9, Prefix: "198.18.9.0/24", Pools: []string{"198.18.9.10-198.18.9.19"}, Tags: []string{"all"}}, Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func testUpdate(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	cur, _ := b.Subnet4(ctx, 9) // the option touched the subnet's modification_ts
 	s = cur
 	before := dbNow(t, c)
-	res, err = b.AddPool4(ctx, 9, "198.18.9.100-198.18.9.109", s.ModificationTS, Meta{})
+	res, err = b.AddPool(ctx, "dhcp4", 9, "198.18.9.100-198.18.9.109", s.ModificationTS, Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,16 +220,16 @@ func testUpdate(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	}
 	e := EditOf(*res.After)
 	e.ValidLifetime, e.RenewTimer, e.RebindTimer = i64(7200), i64(1800), i64(3600)
-	res, err = b.UpdateSubnet4(ctx, e, res.After.ModificationTS, Meta{})
+	res, err = b.UpdateSubnet(ctx, "dhcp4", e, res.After.ModificationTS, Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := b.Read4(ctx, "")
+	cfg, _ := b.Read(ctx, "dhcp4", "")
 	got := cfg.Subnets[0]
 	if *got.ValidLifetime != 7200 || *got.RenewTimer != 1800 || len(got.Pools[0].Options) != 1 {
 		t.Fatalf("after update: %+v (pool options %v)", got, got.Pools[0].Options)
 	}
-	res, err = b.DeletePool4(ctx, 9, keptID, got.ModificationTS, Meta{})
+	res, err = b.DeletePool(ctx, "dhcp4", 9, keptID, got.ModificationTS, Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func testUpdate(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	}
 	e = EditOf(*res.After)
 	e.Tags = []string{"kea1"}
-	if _, err := b.UpdateSubnet4(ctx, e, res.After.ModificationTS, Meta{}); err == nil || !strings.Contains(err.Error(), "delete the subnet and create it again") {
+	if _, err := b.UpdateSubnet(ctx, "dhcp4", e, res.After.ModificationTS, Meta{}); err == nil || !strings.Contains(err.Error(), "delete the subnet and create it again") {
 		t.Fatalf("changing tags in place: %v", err)
 	}
 }
@@ -248,42 +248,42 @@ func testUpdate(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 func testRejected(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	db := keaSchema(t, pg, v)
 	b, c := open(t, db), sqlConn(t, db)
-	res, err := b.CreateSubnet4(ctx, Subnet4Edit{ID: 1, Prefix: "198.18.1.0/24", Pools: []string{"198.18.1.10-198.18.1.20"}, Tags: []string{"all"}}, Meta{})
+	res, err := b.CreateSubnet(ctx, "dhcp4", SubnetEdit{ID: 1, Prefix: "198.18.1.0/24", Pools: []string{"198.18.1.10-198.18.1.20"}, Tags: []string{"all"}}, Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	file := []SubnetRef{{Server: "kea1", ID: 3, Prefix: mustPrefix("198.18.2.0/24")}}
-	ok := Subnet4Edit{ID: 20, Prefix: "198.18.20.0/24", Tags: []string{"all"}}
-	with := func(f func(*Subnet4Edit)) Subnet4Edit { e := ok; f(&e); return e }
+	ok := SubnetEdit{ID: 20, Prefix: "198.18.20.0/24", Tags: []string{"all"}}
+	with := func(f func(*SubnetEdit)) SubnetEdit { e := ok; f(&e); return e }
 	cases := []struct {
 		name  string
-		edit  Subnet4Edit
+		edit  SubnetEdit
 		field string
 		msg   string
 		// db: refused inside the transaction (needs the other subnets),
 		// before any write; otherwise before the database is reached.
 		db bool
 	}{
-		{"not a prefix", with(func(e *Subnet4Edit) { e.Prefix = "198.18.20.0" }), "prefix", "not a prefix", false},
-		{"host bits", with(func(e *Subnet4Edit) { e.Prefix = "198.18.20.1/24" }), "prefix", "did you mean 198.18.20.0/24", false},
-		{"IPv6", with(func(e *Subnet4Edit) { e.Prefix = "2001:db8::/64" }), "prefix", "not an IPv4 prefix", false},
-		{"id zero", with(func(e *Subnet4Edit) { e.ID = 0 }), "id", "not a subnet id", false},
-		{"pool outside", with(func(e *Subnet4Edit) { e.Pools = []string{"198.18.21.1-198.18.21.9"} }), "pools[0]", "not inside the subnet", false},
-		{"pool reversed", with(func(e *Subnet4Edit) { e.Pools = []string{"198.18.20.9-198.18.20.1"} }), "pools[0]", "before the first", false},
-		{"pools overlap", with(func(e *Subnet4Edit) { e.Pools = []string{"198.18.20.1-198.18.20.9", "198.18.20.5-198.18.20.20"} }), "pools[1]", "overlaps pools[0]", false},
-		{"timers", with(func(e *Subnet4Edit) { e.RenewTimer, e.RebindTimer = i64(900), i64(600) }), "renew-timer", "after the rebind-timer", false},
-		{"no tags", with(func(e *Subnet4Edit) { e.Tags = nil }), "tags", "choose", false},
-		{"all with others", with(func(e *Subnet4Edit) { e.Tags = []string{"all", "kea1"} }), "tags", "cannot be combined", false},
-		{"duplicate id", with(func(e *Subnet4Edit) { e.ID = 1 }), "id", "already used in the backend by 198.18.1.0/24", true},
-		{"overlapping prefix", with(func(e *Subnet4Edit) { e.Prefix = "198.18.0.0/16" }), "prefix", "overlaps the backend subnet 1", true},
-		{"file subnet id", with(func(e *Subnet4Edit) { e.ID = 3 }), "id", "kea1's configuration file", true},
-		{"file subnet prefix", with(func(e *Subnet4Edit) { e.Prefix = "198.18.2.0/25" }), "prefix", "overlaps subnet 3 (198.18.2.0/24) of kea1", true},
-		{"unknown shared network", with(func(e *Subnet4Edit) { e.SharedNetwork = "nowhere" }), "shared-network", "not a shared network", true},
+		{"not a prefix", with(func(e *SubnetEdit) { e.Prefix = "198.18.20.0" }), "prefix", "not a prefix", false},
+		{"host bits", with(func(e *SubnetEdit) { e.Prefix = "198.18.20.1/24" }), "prefix", "did you mean 198.18.20.0/24", false},
+		{"IPv6", with(func(e *SubnetEdit) { e.Prefix = "2001:db8::/64" }), "prefix", "not an IPv4 prefix", false},
+		{"id zero", with(func(e *SubnetEdit) { e.ID = 0 }), "id", "not a subnet id", false},
+		{"pool outside", with(func(e *SubnetEdit) { e.Pools = []string{"198.18.21.1-198.18.21.9"} }), "pools[0]", "not inside the subnet", false},
+		{"pool reversed", with(func(e *SubnetEdit) { e.Pools = []string{"198.18.20.9-198.18.20.1"} }), "pools[0]", "before the first", false},
+		{"pools overlap", with(func(e *SubnetEdit) { e.Pools = []string{"198.18.20.1-198.18.20.9", "198.18.20.5-198.18.20.20"} }), "pools[1]", "overlaps pools[0]", false},
+		{"timers", with(func(e *SubnetEdit) { e.RenewTimer, e.RebindTimer = i64(900), i64(600) }), "renew-timer", "after the rebind-timer", false},
+		{"no tags", with(func(e *SubnetEdit) { e.Tags = nil }), "tags", "choose", false},
+		{"all with others", with(func(e *SubnetEdit) { e.Tags = []string{"all", "kea1"} }), "tags", "cannot be combined", false},
+		{"duplicate id", with(func(e *SubnetEdit) { e.ID = 1 }), "id", "already used in the backend by 198.18.1.0/24", true},
+		{"overlapping prefix", with(func(e *SubnetEdit) { e.Prefix = "198.18.0.0/16" }), "prefix", "overlaps the backend subnet 1", true},
+		{"file subnet id", with(func(e *SubnetEdit) { e.ID = 3 }), "id", "kea1's configuration file", true},
+		{"file subnet prefix", with(func(e *SubnetEdit) { e.Prefix = "198.18.2.0/25" }), "prefix", "overlaps subnet 3 (198.18.2.0/24) of kea1", true},
+		{"unknown shared network", with(func(e *SubnetEdit) { e.SharedNetwork = "nowhere" }), "shared-network", "not a shared network", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			snap, seq := snapshot(t, c), revisionSeq(t, c)
-			_, err := b.CreateSubnet4(ctx, tc.edit, Meta{FileSubnets: file})
+			_, err := b.CreateSubnet(ctx, "dhcp4", tc.edit, Meta{FileSubnets: file})
 			var ve *ValidationError
 			if !errors.As(err, &ve) || ve.Field != tc.field || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("got %v, want a ValidationError on %s saying %q", err, tc.field, tc.msg)
@@ -297,10 +297,10 @@ func testRejected(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	e := EditOf(*res.After)
 	e.Pools = append(e.Pools, "198.18.1.15-198.18.1.30")
 	snap := snapshot(t, c)
-	if _, err := b.UpdateSubnet4(ctx, e, res.After.ModificationTS, Meta{}); err == nil {
+	if _, err := b.UpdateSubnet(ctx, "dhcp4", e, res.After.ModificationTS, Meta{}); err == nil {
 		t.Fatal("overlapping pool accepted on update")
 	}
-	if _, err := b.AddPool4(ctx, 1, "10.0.0.1-10.0.0.2", res.After.ModificationTS, Meta{}); err == nil || !strings.Contains(err.Error(), "not inside the subnet") {
+	if _, err := b.AddPool(ctx, "dhcp4", 1, "10.0.0.1-10.0.0.2", res.After.ModificationTS, Meta{}); err == nil || !strings.Contains(err.Error(), "not inside the subnet") {
 		t.Fatalf("AddPool4 outside: %v", err)
 	}
 	if snapshot(t, c) != snap {
@@ -314,7 +314,7 @@ func testConcurrent(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	db := keaSchema(t, pg, v)
 	b1, c := open(t, db), sqlConn(t, db)
 	b2 := open(t, db) // a second editor process
-	res, err := b1.CreateSubnet4(ctx, Subnet4Edit{ID: 5, Prefix: "198.18.5.0/24", Tags: []string{"all"}}, Meta{})
+	res, err := b1.CreateSubnet(ctx, "dhcp4", SubnetEdit{ID: 5, Prefix: "198.18.5.0/24", Tags: []string{"all"}}, Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ func testConcurrent(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 		wg.Go(func() {
 			e := EditOf(read)
 			e.ValidLifetime = i64(int64(1000 + i))
-			_, errs[i] = b.UpdateSubnet4(ctx, e, read.ModificationTS, Meta{Actor: []string{"ann", "bob"}[i]})
+			_, errs[i] = b.UpdateSubnet(ctx, "dhcp4", e, read.ModificationTS, Meta{Actor: []string{"ann", "bob"}[i]})
 		})
 	}
 	wg.Wait()
@@ -349,7 +349,7 @@ func testConcurrent(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	}
 	// A stale form (delete with the old version) changes nothing.
 	snap := snapshot(t, c)
-	if _, err := b2.DeleteSubnet4(ctx, 5, read.ModificationTS, Meta{}); !errors.Is(err, ErrConflict) {
+	if _, err := b2.DeleteSubnet(ctx, "dhcp4", 5, read.ModificationTS, Meta{}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("stale delete: %v", err)
 	}
 	if snapshot(t, c) != snap {
@@ -358,7 +358,7 @@ func testConcurrent(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	// Two editors creating the same subnet id at once: one is refused.
 	for i, b := range []*Backend{b1, b2} {
 		wg.Go(func() {
-			_, errs[i] = b.CreateSubnet4(ctx, Subnet4Edit{ID: 6, Prefix: []string{"198.18.6.0/24", "198.18.16.0/24"}[i], Tags: []string{"all"}}, Meta{})
+			_, errs[i] = b.CreateSubnet(ctx, "dhcp4", SubnetEdit{ID: 6, Prefix: []string{"198.18.6.0/24", "198.18.16.0/24"}[i], Tags: []string{"all"}}, Meta{})
 		})
 	}
 	wg.Wait()
@@ -371,7 +371,7 @@ func testConcurrent(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 func testLostConnection(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	db := keaSchema(t, pg, v)
 	b, c := open(t, db), sqlConn(t, db)
-	res, err := b.CreateSubnet4(ctx, Subnet4Edit{ID: 8, Prefix: "198.18.8.0/24", Pools: []string{"198.18.8.10-198.18.8.20"}, Tags: []string{"all"}}, Meta{})
+	res, err := b.CreateSubnet(ctx, "dhcp4", SubnetEdit{ID: 8, Prefix: "198.18.8.0/24", Pools: []string{"198.18.8.10-198.18.8.20"}, Tags: []string{"all"}}, Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,10 +388,10 @@ func testLostConnection(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	}
 	e := EditOf(*res.After)
 	e.Pools = append(e.Pools, "198.18.8.100-198.18.8.120")
-	if _, err := b.UpdateSubnet4(ctx, e, res.After.ModificationTS, Meta{}); err == nil {
+	if _, err := b.UpdateSubnet(ctx, "dhcp4", e, res.After.ModificationTS, Meta{}); err == nil {
 		t.Fatal("update with a cut connection reported success")
 	}
-	if _, err := b.DeleteSubnet4(ctx, 8, res.After.ModificationTS, Meta{}); err == nil {
+	if _, err := b.DeleteSubnet(ctx, "dhcp4", 8, res.After.ModificationTS, Meta{}); err == nil {
 		t.Fatal("delete with a cut connection reported success")
 	}
 	if snapshot(t, c) != snap {
@@ -399,7 +399,7 @@ func testLostConnection(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 	}
 	// The next change gets a new connection and works.
 	b.beforeCommit = nil
-	if _, err := b.UpdateSubnet4(ctx, e, res.After.ModificationTS, Meta{}); err != nil {
+	if _, err := b.UpdateSubnet(ctx, "dhcp4", e, res.After.ModificationTS, Meta{}); err != nil {
 		t.Fatalf("after the cut: %v", err)
 	}
 }
@@ -414,7 +414,7 @@ func testFailureMidChange(t *testing.T, pg *pgtest.Server, v keatest.Version) {
 		_, err := tx.Exec(ctx, `SELECT 1/0`)
 		return err
 	}
-	if _, err := b.CreateSubnet4(ctx, Subnet4Edit{ID: 4, Prefix: "198.18.4.0/24", Pools: []string{"198.18.4.1-198.18.4.9"}, Tags: []string{"all"}}, Meta{}); err == nil ||
+	if _, err := b.CreateSubnet(ctx, "dhcp4", SubnetEdit{ID: 4, Prefix: "198.18.4.0/24", Pools: []string{"198.18.4.1-198.18.4.9"}, Tags: []string{"all"}}, Meta{}); err == nil ||
 		!strings.Contains(err.Error(), "division by zero") {
 		t.Fatalf("got %v", err)
 	}

@@ -93,16 +93,16 @@ func TestConnectionFollowsKeaRetrySettings(t *testing.T) {
 	// stays stopped until Reopen; the database is unchanged.
 	b.db.MaxReconnectTries = 2
 	pg.Stop(t)
-	_, err = b.CreateSubnet4(ctx, Subnet4Edit{ID: 1, Prefix: "198.18.1.0/24", Tags: []string{"all"}}, Meta{})
+	_, err = b.CreateSubnet(ctx, "dhcp4", SubnetEdit{ID: 1, Prefix: "198.18.1.0/24", Tags: []string{"all"}}, Meta{})
 	if !errors.Is(err, ErrStopped) {
 		t.Fatalf("edit with the database down: %v, want ErrStopped", err)
 	}
 	pg.Restart(t)
-	if _, err := b.Read4(ctx, ""); !errors.Is(err, ErrStopped) {
+	if _, err := b.Read(ctx, "dhcp4", ""); !errors.Is(err, ErrStopped) {
 		t.Fatalf("after giving up: %v, want ErrStopped until Reopen", err)
 	}
 	b.Reopen()
-	cfg, err := b.Read4(context.Background(), "")
+	cfg, err := b.Read(context.Background(), "dhcp4", "")
 	if err != nil || len(cfg.Subnets) != 0 {
 		t.Fatalf("after Reopen: %v, %d subnets (the refused edit must not be there)", err, len(cfg.Subnets))
 	}

@@ -55,11 +55,11 @@ func TestRealKeaPullsEditorChanges(t *testing.T) {
 		b := open(t, d)
 		file := allSubnets(t, "kea", args) // before the first pull: all from the file
 
-		res, err := b.CreateSubnet4(ctx, Subnet4Edit{ID: 50, Prefix: "198.18.5.0/24", Tags: []string{srv.ServerTag}}, Meta{Actor: "test", FileSubnets: file})
+		res, err := b.CreateSubnet(ctx, "dhcp4", SubnetEdit{ID: 50, Prefix: "198.18.5.0/24", Tags: []string{srv.ServerTag}}, Meta{Actor: "test", FileSubnets: file})
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err = b.AddPool4(ctx, 50, "198.18.5.10-198.18.5.20", res.After.ModificationTS, Meta{Actor: "test", FileSubnets: file})
+		res, err = b.AddPool(ctx, "dhcp4", 50, "198.18.5.10-198.18.5.20", res.After.ModificationTS, Meta{Actor: "test", FileSubnets: file})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +71,7 @@ func TestRealKeaPullsEditorChanges(t *testing.T) {
 		}
 		// config-get does not say where a subnet came from: the backend's
 		// own rows do.
-		cfg, err := b.Read4(ctx, srv.ServerTag)
+		cfg, err := b.Read(ctx, "dhcp4", srv.ServerTag)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func TestRealKeaPullsEditorChanges(t *testing.T) {
 		}
 		t.Logf("perfdhcp: %d clients leased from the new pool: %+v", perf.Completed(), perf.Leases)
 
-		if _, err := b.DeleteSubnet4(ctx, 50, res.After.ModificationTS, Meta{Actor: "test"}); err != nil {
+		if _, err := b.DeleteSubnet(ctx, "dhcp4", 50, res.After.ModificationTS, Meta{Actor: "test"}); err != nil {
 			t.Fatal(err)
 		}
 		took = waitSubnet(t, lab, 50, nil)

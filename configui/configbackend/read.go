@@ -138,12 +138,6 @@ type Config struct {
 	GlobalOptions  []Option
 }
 
-// Config4 and Config6 name a Config of each family.
-type (
-	Config4 = Config
-	Config6 = Config
-)
-
 var scopeNames = map[int16]string{0: "global", 1: "subnet", 4: "shared-network", 5: "pool", 6: "pd-pool"}
 
 // families are the daemons the backend keeps configurations for, with the
@@ -155,17 +149,6 @@ func checkFamily(family string) error {
 		return fmt.Errorf("daemon %q: the configuration backend holds dhcp4 and dhcp6 configurations", family)
 	}
 	return nil
-}
-
-// Read4 reads the DHCPv4 configuration that a server with server tag tag
-// pulls (objects tagged with it or "all"); tag "" reads everything.
-func (b *Backend) Read4(ctx context.Context, tag string) (*Config4, error) {
-	return b.Read(ctx, "dhcp4", tag)
-}
-
-// Read6 is Read4 for DHCPv6.
-func (b *Backend) Read6(ctx context.Context, tag string) (*Config6, error) {
-	return b.Read(ctx, "dhcp6", tag)
 }
 
 // Read reads the configuration of family (dhcp4 or dhcp6) that a server

@@ -44,12 +44,6 @@ type SubnetEdit struct {
 	Tags []string
 }
 
-// Subnet4Edit and Subnet6Edit name a SubnetEdit of each family.
-type (
-	Subnet4Edit = SubnetEdit
-	Subnet6Edit = SubnetEdit
-)
-
 // EditOf is the edit that would leave s as it is (what a form starts from).
 func EditOf(s Subnet) SubnetEdit {
 	e := SubnetEdit{ID: s.ID, Prefix: s.Prefix.String(), SharedNetwork: s.SharedNetwork, ValidLifetime: s.ValidLifetime,

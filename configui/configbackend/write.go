@@ -40,18 +40,6 @@ type Result struct {
 	At time.Time
 }
 
-// CreateSubnet4 adds a DHCPv4 subnet with its pools for the servers tagged
-// e.Tags, in one transaction with an audit revision.
-func (b *Backend) CreateSubnet4(ctx context.Context, e Subnet4Edit, m Meta) (Result, error) {
-	return b.CreateSubnet(ctx, "dhcp4", e, m)
-}
-
-// CreateSubnet6 is CreateSubnet4 for DHCPv6 (createAuditRevisionDHCP6,
-// the dhcp6_* tables).
-func (b *Backend) CreateSubnet6(ctx context.Context, e Subnet6Edit, m Meta) (Result, error) {
-	return b.CreateSubnet(ctx, "dhcp6", e, m)
-}
-
 // CreateSubnet adds a subnet of family (dhcp4 or dhcp6).
 func (b *Backend) CreateSubnet(ctx context.Context, family string, e SubnetEdit, m Meta) (Result, error) {
 	c, err := e.validate(family)
@@ -114,22 +102,6 @@ VALUES ($1, $2, $3, $4, $4, $4, $5, $6, $7, $8)`,
 	return res, nil
 }
 
-// UpdateSubnet4 changes a subnet the form read at version expect (its
-// ModificationTS): prefix, shared network, lifetimes and pools. Pools that
-// stay keep their rows (and their options); others are added or removed.
-// Columns the editor does not model are left as they are. Changing the
-// server tags in place is refused (a server losing the subnet would never
-// be told): delete and create instead.
-func (b *Backend) UpdateSubnet4(ctx context.Context, e Subnet4Edit, expect time.Time, m Meta) (Result, error) {
-	return b.UpdateSubnet(ctx, "dhcp4", e, expect, m)
-}
-
-// UpdateSubnet6 is UpdateSubnet4 for DHCPv6. Prefix delegation pools are
-// left as they are.
-func (b *Backend) UpdateSubnet6(ctx context.Context, e Subnet6Edit, expect time.Time, m Meta) (Result, error) {
-	return b.UpdateSubnet(ctx, "dhcp6", e, expect, m)
-}
-
 // UpdateSubnet changes a subnet of family read at version expect.
 func (b *Backend) UpdateSubnet(ctx context.Context, family string, e SubnetEdit, expect time.Time, m Meta) (Result, error) {
 	c, err := e.validate(family)
@@ -143,16 +115,6 @@ func (b *Backend) UpdateSubnet(ctx context.Context, family string, e SubnetEdit,
 	return res, nil
 }
 
-// AddPool4 adds one pool to a DHCPv4 subnet read at version expect.
-func (b *Backend) AddPool4(ctx context.Context, subnetID uint32, pool string, expect time.Time, m Meta) (Result, error) {
-	return b.AddPool(ctx, "dhcp4", subnetID, pool, expect, m)
-}
-
-// AddPool6 adds one address pool to a DHCPv6 subnet read at version expect.
-func (b *Backend) AddPool6(ctx context.Context, subnetID uint32, pool string, expect time.Time, m Meta) (Result, error) {
-	return b.AddPool(ctx, "dhcp6", subnetID, pool, expect, m)
-}
-
 // AddPool adds one pool to a subnet of family read at version expect.
 func (b *Backend) AddPool(ctx context.Context, family string, subnetID uint32, pool string, expect time.Time, m Meta) (Result, error) {
 	res, err := b.update(ctx, family, subnetID, expect, m, func(s *Subnet) (*checked, error) {
@@ -164,17 +126,6 @@ func (b *Backend) AddPool(ctx context.Context, family string, subnetID uint32, p
 		return Result{}, fmt.Errorf("adding pool %s to %s subnet %d in %s: %w", pool, family, subnetID, b.db, err)
 	}
 	return res, nil
-}
-
-// DeletePool4 removes the pool with row id poolID (and its options) from a
-// DHCPv4 subnet read at version expect.
-func (b *Backend) DeletePool4(ctx context.Context, subnetID uint32, poolID int64, expect time.Time, m Meta) (Result, error) {
-	return b.DeletePool(ctx, "dhcp4", subnetID, poolID, expect, m)
-}
-
-// DeletePool6 is DeletePool4 for a DHCPv6 address pool.
-func (b *Backend) DeletePool6(ctx context.Context, subnetID uint32, poolID int64, expect time.Time, m Meta) (Result, error) {
-	return b.DeletePool(ctx, "dhcp6", subnetID, poolID, expect, m)
 }
 
 // DeletePool removes a pool from a subnet of family read at version expect.
@@ -305,19 +256,6 @@ WHERE subnet_id = $1`,
 	}
 	b.log.Info("backend subnet updated", "family", family, "subnet_id", id, "revision", res.Revision, "actor", m.Actor)
 	return res, nil
-}
-
-// DeleteSubnet4 deletes a subnet read at version expect, with its pools and
-// options (Kea's delete trigger removes them), recording the audit entry
-// for the servers it was for.
-func (b *Backend) DeleteSubnet4(ctx context.Context, id uint32, expect time.Time, m Meta) (Result, error) {
-	return b.DeleteSubnet(ctx, "dhcp4", id, expect, m)
-}
-
-// DeleteSubnet6 is DeleteSubnet4 for DHCPv6 (its prefix delegation pools
-// go too: Kea's dhcp6_subnet_BDEL trigger).
-func (b *Backend) DeleteSubnet6(ctx context.Context, id uint32, expect time.Time, m Meta) (Result, error) {
-	return b.DeleteSubnet(ctx, "dhcp6", id, expect, m)
 }
 
 // DeleteSubnet deletes a subnet of family read at version expect.
@@ -487,12 +425,6 @@ func nullIfEmpty(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-// CreateServer4 adds a server tag to dhcp4_server (what Kea's
-// remote-server4-set does), so subnets can be tagged for it.
-func (b *Backend) CreateServer4(ctx context.Context, tag, description string, m Meta) error {
-	return b.CreateServer(ctx, "dhcp4", tag, description, m)
 }
 
 // CreateServer adds a server tag for family (dhcp4_server or dhcp6_server).
