@@ -3,22 +3,12 @@ package prometheus
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/ddiscope/ddiscope/collector"
-	"github.com/ddiscope/ddiscope/collector/kea"
-	"github.com/ddiscope/ddiscope/internal/keactl"
-	"github.com/ddiscope/ddiscope/internal/keafixture"
-	"github.com/ddiscope/ddiscope/internal/keagen"
 )
 
 // The gzip body of /metrics, unpacked by the standard library, is the
@@ -26,21 +16,7 @@ import (
 // reuse the handler's own writer and buffers, and on scrapes at once (one of
 // which gets buffers of its own).
 func TestGzipBodyIsTheRender(t *testing.T) {
-	dir := t.TempDir()
-	stats, conf := filepath.Join(dir, "stats.json"), filepath.Join(dir, "config.json")
-	os.WriteFile(stats, keagen.StatisticGetAll4(2000, 1, true), 0o644)
-	os.WriteFile(conf, keagen.ConfigGet4(2000), 0o644)
-	srv := keafixture.New(t, map[string]string{"ca:config-get": conf, "ca:statistic-get-all": stats})
-	client, _ := keactl.New(keactl.Options{Name: "kea1", URL: srv.URL})
-	cat := testCatalog(t)
-	p := kea.NewPoller(client, cat, slog.New(slog.DiscardHandler), kea.Options{})
-	snap, unknown, err := p.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := collector.NewStore()
-	store.Register("kea1", "kea")
-	store.Success("kea1", snap, time.Second, unknown)
+	cat, store := polledStore(t, 2000, true)
 	h := NewHandler(cat, store, nil, slog.New(slog.DiscardHandler))
 	want := h.Render()
 	if len(want) < 1<<20 {

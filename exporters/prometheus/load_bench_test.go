@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 	"github.com/ddiscope/ddiscope/collector/kea"
 	"github.com/ddiscope/ddiscope/internal/keactl"
 	"github.com/ddiscope/ddiscope/internal/keafixture"
-	"github.com/ddiscope/ddiscope/internal/keagen"
 )
 
 // burst sends n requests at once and returns each one's latency and the
@@ -64,16 +61,6 @@ func report(b *testing.B, lat []time.Duration, errors int) {
 	b.ReportMetric(float64(errors), "errors")
 }
 
-// keaFixture serves a generated Kea 2.4-shaped reply set of n subnets (two
-// pools each) the way the Control Agent does.
-func keaFixture(b *testing.B, n int) *keafixture.Server {
-	dir := b.TempDir()
-	stats, conf := filepath.Join(dir, "stats.json"), filepath.Join(dir, "config.json")
-	os.WriteFile(stats, keagen.StatisticGetAll4(n, 1, true), 0o644)
-	os.WriteFile(conf, keagen.ConfigGet4(n), 0o644)
-	return keafixture.New(b, map[string]string{"ca:config-get": conf, "ca:statistic-get-all": stats})
-}
-
 // BenchmarkConcurrentScrapes: 50 scrapers at once on /metrics over HTTP
 // (gzip, as Prometheus asks) of one Kea of 10,000 subnets with two pools
 // each. One op is one burst of 50; p50 and p99 are over every scrape of
@@ -84,17 +71,7 @@ func keaFixture(b *testing.B, n int) *keafixture.Server {
 //	go test ./exporters/prometheus -run '^$' -bench BenchmarkConcurrentScrapes -benchtime 10x
 func BenchmarkConcurrentScrapes(b *testing.B) {
 	const subnets, scrapers = 10000, 50
-	srv := keaFixture(b, subnets)
-	client, _ := keactl.New(keactl.Options{Name: "kea1", URL: srv.URL})
-	cat := testCatalogB(b)
-	p := kea.NewPoller(client, cat, slog.New(slog.DiscardHandler), kea.Options{})
-	snap, unknown, err := p.Poll(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	store := collector.NewStore()
-	store.Register("kea1", "kea")
-	store.Success("kea1", snap, time.Second, unknown)
+	cat, store := polledStore(b, subnets, true)
 	for _, shared := range []bool{false, true} {
 		b.Run(fmt.Sprintf("shared=%v", shared), func(b *testing.B) {
 			h := NewHandler(cat, store, nil, slog.New(slog.DiscardHandler))
@@ -113,7 +90,8 @@ func BenchmarkConcurrentScrapes(b *testing.B) {
 				bursts++
 			}
 			report(b, all, errs)
-			b.ReportMetric(float64(len(snap.Samples)), "series")
+			targets, _ := store.Targets()
+			b.ReportMetric(float64(len(targets[0].Snapshot.Samples)), "series")
 			if shared {
 				b.ReportMetric(float64(h.renders.Load())/float64(bursts), "renders/burst")
 			}
@@ -145,7 +123,7 @@ func BenchmarkConcurrentProbes(b *testing.B) {
 	var fixtures []*keafixture.Server
 	for i := range targets {
 		name := fmt.Sprintf("kea%d", i)
-		srv := keaFixture(b, subnets)
+		srv := keaFixture(b, subnets, true)
 		fixtures = append(fixtures, srv)
 		pr := collector.NewProber(name, "kea", func() (collector.Poller, error) {
 			c, err := keactl.New(keactl.Options{Name: name, URL: srv.URL})
