@@ -230,11 +230,11 @@ func (c *Client) Stream(ctx context.Context, command, service string, args any, 
 // be a long wait on a slow or broken server.
 type httpBody struct {
 	io.ReadCloser
-	left int64 // Content-Length, or -1
+	sized bool // the reply has a Content-Length
 }
 
 func (b *httpBody) Close() error {
-	if b.left >= 0 {
+	if b.sized {
 		io.CopyN(io.Discard, b.ReadCloser, 4<<10)
 	}
 	return b.ReadCloser.Close()
@@ -259,7 +259,7 @@ func (c *Client) post(ctx context.Context, body []byte) (io.ReadCloser, error) {
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
-		return &httpBody{ReadCloser: resp.Body, left: resp.ContentLength}, nil
+		return &httpBody{ReadCloser: resp.Body, sized: resp.ContentLength >= 0}, nil
 	case http.StatusUnauthorized, http.StatusForbidden:
 		r := ReasonUnauthorized
 		if resp.StatusCode == http.StatusForbidden {
