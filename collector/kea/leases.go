@@ -11,6 +11,7 @@ import (
 	"github.com/ddiscope/ddiscope/catalog"
 	"github.com/ddiscope/ddiscope/collector"
 	"github.com/ddiscope/ddiscope/internal/keactl"
+	"golang.org/x/time/rate"
 )
 
 // Lease passes: ddiscope walks the lease database page by page with
@@ -93,8 +94,7 @@ type leasePass struct {
 	unknown  int
 	next     time.Time // when the next pass starts
 
-	tokens float64   // pages that may be asked for now (token bucket)
-	filled time.Time // when tokens was last topped up
+	pace *rate.Limiter // pages that may be asked for now; made at the first page
 
 	done   *leaseResult
 	spare  map[int64]*subnetLeases // the counts of the pass before last, reused
@@ -149,12 +149,14 @@ func (p *Poller) leaseStep(ctx context.Context, ds *daemonState) {
 	for lp.running {
 		if o.PagesPerSecond > 0 {
 			now := time.Now()
-			lp.refill(now, o.PagesPerSecond, o.Burst)
-			if lp.tokens < 1 {
+			if lp.pace == nil {
+				lp.pace = rate.NewLimiter(rate.Limit(o.PagesPerSecond), o.Burst)
+			}
+			if tokens := lp.pace.TokensAt(now); tokens < 1 {
 				// Wait for a whole burst rather than one page: the
 				// average rate is the same, the wake-ups (Kea's and
 				// ours) are Burst times fewer.
-				wait := time.Duration((float64(o.Burst) - lp.tokens) / o.PagesPerSecond * float64(time.Second))
+				wait := time.Duration((float64(o.Burst) - tokens) / o.PagesPerSecond * float64(time.Second))
 				if now.Add(wait).After(end) {
 					return
 				}
@@ -163,7 +165,7 @@ func (p *Poller) leaseStep(ctx context.Context, ds *daemonState) {
 				}
 				continue
 			}
-			lp.tokens--
+			lp.pace.AllowN(now, 1)
 		}
 		if ctx.Err() != nil || time.Now().After(end) {
 			return
@@ -172,16 +174,6 @@ func (p *Poller) leaseStep(ctx context.Context, ds *daemonState) {
 			return
 		}
 	}
-}
-
-// refill adds the pages earned since the last refill, at most burst.
-func (lp *leasePass) refill(now time.Time, rate float64, burst int) {
-	if lp.filled.IsZero() {
-		lp.tokens = float64(burst)
-	} else {
-		lp.tokens = min(float64(burst), lp.tokens+now.Sub(lp.filled).Seconds()*rate)
-	}
-	lp.filled = now
 }
 
 // sleepCtx waits d or until ctx ends; it reports whether d passed.
