@@ -104,6 +104,9 @@ type daemonState struct {
 	// remembered by position and checked, not looked up in maps, on the
 	// next poll (parseStats).
 	memo memo
+	// entries remembers the text of each statistic of the last reply, to
+	// replay the ones that did not change.
+	entries entryMemo
 }
 
 // observed is what derivations need to know of a statistic.
@@ -473,7 +476,7 @@ func (p *Poller) parseStats(ds *daemonState, r io.Reader, snap *collector.Snapsh
 	if p.readBuf == nil {
 		p.readBuf = make([]byte, readBufSize)
 	}
-	env, err := parseStatisticsIn(p.readBuf, r, func(name, raw []byte) {
+	env, err := parseStatisticsIn(p.readBuf, &ds.entries, r, func(name, raw []byte) {
 		sn, ok := splitStatName(name)
 		var b *catalog.Binding
 		if ok {

@@ -36,13 +36,17 @@ type statEnvelope struct {
 // are valid only during the call. Statistics with no sample or a non-numeric
 // value are passed to odd, if not nil.
 func parseStatistics(r io.Reader, stat func(name, raw []byte), odd func(name []byte)) (statEnvelope, error) {
-	return parseStatisticsIn(make([]byte, scanBufSize), r, stat, odd)
+	return parseStatisticsIn(make([]byte, scanBufSize), nil, r, stat, odd)
 }
 
 // parseStatisticsIn is parseStatistics reading through buf, the caller's
-// buffer kept across polls.
-func parseStatisticsIn(buf []byte, r io.Reader, stat func(name, raw []byte), odd func(name []byte)) (statEnvelope, error) {
-	s := &scanner{r: r, buf: buf}
+// buffer kept across polls, and replaying the statistics whose text is
+// what m remembers at their position (m may be nil).
+func parseStatisticsIn(buf []byte, m *entryMemo, r io.Reader, stat func(name, raw []byte), odd func(name []byte)) (statEnvelope, error) {
+	s := &scanner{r: r, buf: buf, entries: m, mark: -1}
+	if m != nil {
+		m.start()
+	}
 	var env statEnvelope
 	c, err := s.next()
 	if err != nil {
@@ -86,9 +90,84 @@ func parseStatisticsIn(buf []byte, r io.Reader, stat func(name, raw []byte), odd
 
 // envelope reads {"arguments": {...}, "result": N, "text": "..."} in any order.
 func (s *scanner) envelope(env *statEnvelope, stat func(name, raw []byte), odd func(name []byte)) error {
-	return s.reply(env, func() error {
+	return s.reply(env, func() error { return s.statistics(stat, odd) })
+}
+
+// statistics reads the arguments, {"name": [[value, "time"], ...], ...},
+// replaying each statistic whose text s.entries remembers at its position
+// and remembering the others.
+func (s *scanner) statistics(stat func(name, raw []byte), odd func(name []byte)) error {
+	m := s.entries
+	if m == nil {
 		return s.object(func(name []byte) error { return s.samples(name, stat, odd) })
-	})
+	}
+	// Where the value of the statistic being read lies, as the wrapped
+	// callbacks see it: number leaves the position just after it.
+	var raw int64
+	var rawLen int
+	seen := func(name, v []byte) {
+		raw, rawLen = s.offset+int64(s.pos-len(v)), len(v)
+		stat(name, v)
+	}
+	c, err := s.next()
+	if err != nil {
+		return err
+	}
+	if c != '{' {
+		return s.unexpected(c, "'{'")
+	}
+	s.pos++
+	for i := 0; ; i++ {
+		c, err := s.next()
+		if err != nil {
+			return err
+		}
+		if c == '}' {
+			s.pos++
+			if i < len(m.entries) {
+				m.entries = m.entries[:i]
+			}
+			return nil
+		}
+		if i > 0 {
+			if c != ',' {
+				return s.unexpected(c, "',' or '}'")
+			}
+			s.pos++
+			if c, err = s.next(); err != nil {
+				return err
+			}
+		}
+		if c != '"' {
+			return s.unexpected(c, "a string key")
+		}
+		if ok, err := s.replay(m, i, stat, odd); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		start := s.offset + int64(s.pos)
+		s.mark = start
+		k, err := s.str()
+		if err != nil {
+			return err
+		}
+		s.key = append(s.key[:0], k...)
+		if c, err = s.next(); err != nil {
+			return err
+		}
+		if c != ':' {
+			return s.unexpected(c, "':'")
+		}
+		s.pos++
+		raw, rawLen = -1, 0
+		if err := s.samples(s.key, seen, odd); err != nil {
+			return err
+		}
+		s.remember(m, i, start, s.key, raw, rawLen)
+		s.mark = -1
+	}
 }
 
 // reply reads a Kea reply object, {"result": N, "text": "...", "arguments":
@@ -244,6 +323,8 @@ type scanner struct {
 	offset  int64 // bytes consumed before buf[0], for error positions
 	scratch []byte
 	key     []byte
+	entries *entryMemo // nil: nothing remembered from poll to poll
+	mark    int64      // absolute offset fill keeps from, or -1
 }
 
 // fill makes room and reads more; it returns false at the end of the stream.
@@ -251,11 +332,20 @@ func (s *scanner) fill() (bool, error) {
 	if s.eof {
 		return false, nil
 	}
-	if s.pos > 0 {
-		n := copy(s.buf, s.buf[s.pos:s.end])
-		s.offset += int64(s.pos)
-		s.end = n
-		s.pos = 0
+	// Keep the text of the statistic being read (s.mark) unless it has
+	// grown too long to be remembered anyway.
+	from := s.pos
+	if s.mark >= 0 {
+		if m := int(s.mark - s.offset); s.pos-m <= maxEntryText {
+			from = m
+		} else {
+			s.mark = -1
+		}
+	}
+	if from > 0 {
+		s.end = copy(s.buf, s.buf[from:s.end])
+		s.offset += int64(from)
+		s.pos -= from
 	}
 	if s.end == len(s.buf) {
 		// A single token longer than the buffer: grow, bounded by the reader's cap.

@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"sync"
 
@@ -20,6 +21,11 @@ type scrapeBuffers struct {
 	render []byte
 	zw     *gzip.Writer
 	out    *bufio.Writer
+	// segments is the owned set's gzip writer that keeps what it compressed
+	// from one scrape to the next; a set built for one scrape uses zw.
+	segments *segmentedGzip
+	// runtime holds the runtime metrics' text, written as one segment.
+	runtime bytes.Buffer
 }
 
 type ownedBuffers struct {
@@ -48,17 +54,41 @@ func (o *ownedBuffers) give(owned bool) {
 // gzipTo returns the set's gzip writer, writing to w through the 64 KB
 // buffer; finish must be called after the last write.
 func (s *scrapeBuffers) gzipTo(w io.Writer) *gzip.Writer {
-	if s.out == nil {
-		s.out = bufio.NewWriterSize(w, 64<<10)
-	} else {
-		s.out.Reset(w)
-	}
+	s.outTo(w)
 	if s.zw == nil {
 		s.zw, _ = gzip.NewWriterLevel(s.out, gzip.BestSpeed)
 	} else {
 		s.zw.Reset(s.out)
 	}
 	return s.zw
+}
+
+// segmentsTo returns the set's segmented gzip writer, writing to w through
+// the 64 KB buffer; finishSegments must be called after the last write.
+func (s *scrapeBuffers) segmentsTo(w io.Writer) *segmentedGzip {
+	s.outTo(w)
+	if s.segments == nil {
+		s.segments = newSegmentedGzip()
+	}
+	s.segments.start(s.out)
+	return s.segments
+}
+
+// finishSegments ends the gzip body and flushes it to the connection, then
+// lets go of the connection.
+func (s *scrapeBuffers) finishSegments() {
+	if s.segments.finish() == nil {
+		s.out.Flush()
+	}
+	s.out.Reset(io.Discard)
+}
+
+func (s *scrapeBuffers) outTo(w io.Writer) {
+	if s.out == nil {
+		s.out = bufio.NewWriterSize(w, 64<<10)
+	} else {
+		s.out.Reset(w)
+	}
 }
 
 // finish closes the gzip stream and flushes it to the connection, then lets

@@ -20,12 +20,15 @@ import (
 // ~150,000 series and the registry path costs several times the poll; a test
 // checks that both give the same families.
 //
-// flush, when not nil, is called whenever b holds more than flushAt bytes,
-// and b is reused after it: /metrics streams the exposition rather than
-// holding a 12 MB body per 10,000 subnets.
+// flush, when not nil, is called after every segmentLines series, and b is
+// reused after it: /metrics streams the exposition rather than holding a
+// 12 MB body per 10,000 subnets. The cuts fall by count of series, not of
+// bytes, so that they fall in the same places from one scrape to the next
+// as long as the same series are there: the gzip writer keeps what it
+// compressed by segment (segmentedGzip).
 func appendExposition(b []byte, cat *catalog.Catalog, sets [][]collector.Sample, flush func([]byte) error) ([]byte, error) {
-	const flushAt = 32 << 10
 	cursor := make([]int, len(sets))
+	lines := 0
 	for _, m := range cat.Metrics {
 		var perm []int // label order for metrics with extra labels
 		var labels []string
@@ -46,11 +49,11 @@ func appendExposition(b []byte, cat *catalog.Catalog, sets [][]collector.Sample,
 					header = true
 				}
 				b = appendSample(b, m, labels, perm, &set[c])
-				if flush != nil && len(b) > flushAt {
+				if lines++; flush != nil && lines == segmentLines {
 					if err := flush(b); err != nil {
 						return b, err
 					}
-					b = b[:0]
+					b, lines = b[:0], 0
 				}
 			}
 			cursor[si] = c
@@ -58,6 +61,13 @@ func appendExposition(b []byte, cat *catalog.Catalog, sets [][]collector.Sample,
 	}
 	return b, nil
 }
+
+// segmentLines is how many series go in one flush of appendExposition: at
+// 150 to 250 bytes a line, 256 lines are 40 to 64 KB of text. Compressing
+// each segment on its own makes the gzip body 5-9% larger than one stream
+// (1024 lines: 3%; BenchmarkSegmentedGzip), and a change in one subnet
+// leaves the other 39 segments of a 10,000-line metric as they were.
+const segmentLines = 256
 
 func appendHeader(b []byte, m *catalog.Metric) []byte {
 	b = append(b, "# HELP "...)
