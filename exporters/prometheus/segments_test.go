@@ -99,10 +99,10 @@ func TestGzipKeepsUnchangedSegments(t *testing.T) {
 // segment at all, an empty write, one byte.
 func TestSegmentedGzipEdges(t *testing.T) {
 	for name, parts := range map[string][]string{
-		"empty":         nil,
-		"empty write":   {""},
-		"one byte":      {"x"},
-		"several":       {"a b 1\n", "", "c d 2\n", "a b 1\n"},
+		"empty":          nil,
+		"empty write":    {""},
+		"one byte":       {"x"},
+		"several":        {"a b 1\n", "", "c d 2\n", "a b 1\n"},
 		"incompressible": {string(bytes.Repeat([]byte{0, 255, 7, 3}, 40000))},
 	} {
 		t.Run(name, func(t *testing.T) {
