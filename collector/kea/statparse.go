@@ -43,7 +43,7 @@ func parseStatistics(r io.Reader, stat func(name, raw []byte), odd func(name []b
 // buffer kept across polls, and replaying the statistics whose text is
 // what m remembers at their position (m may be nil).
 func parseStatisticsIn(buf []byte, m *entryMemo, r io.Reader, stat func(name, raw []byte), odd func(name []byte)) (statEnvelope, error) {
-	s := &scanner{r: r, buf: buf, entries: m, mark: -1}
+	s := &scanner{r: r, buf: buf, entries: m}
 	if m != nil {
 		m.start()
 	}
@@ -148,7 +148,7 @@ func (s *scanner) statistics(stat func(name, raw []byte), odd func(name []byte))
 			continue
 		}
 		start := s.offset + int64(s.pos)
-		s.mark = start
+		s.mark, s.marked = start, true
 		k, err := s.str()
 		if err != nil {
 			return err
@@ -166,7 +166,7 @@ func (s *scanner) statistics(stat func(name, raw []byte), odd func(name []byte))
 			return err
 		}
 		s.remember(m, i, start, s.key, raw, rawLen)
-		s.mark = -1
+		s.marked = false
 	}
 }
 
@@ -324,7 +324,9 @@ type scanner struct {
 	scratch []byte
 	key     []byte
 	entries *entryMemo // nil: nothing remembered from poll to poll
-	mark    int64      // absolute offset fill keeps from, or -1
+	// marked says fill keeps the text from mark, an absolute offset.
+	marked bool
+	mark   int64
 }
 
 // fill makes room and reads more; it returns false at the end of the stream.
@@ -332,20 +334,24 @@ func (s *scanner) fill() (bool, error) {
 	if s.eof {
 		return false, nil
 	}
-	// Keep the text of the statistic being read (s.mark) unless it has
-	// grown too long to be remembered anyway.
-	from := s.pos
-	if s.mark >= 0 {
-		if m := int(s.mark - s.offset); s.pos-m <= maxEntryText {
-			from = m
-		} else {
-			s.mark = -1
+	// Room is made only when the buffer is full, and then at least half of
+	// it is freed: whatever the size of the reads, each byte is moved at
+	// most a few times. The text of the statistic being read (from s.mark)
+	// is kept when it leaves that half free; a longer one is not remembered.
+	if s.end == len(s.buf) {
+		from := s.pos
+		if s.marked {
+			if m := int(s.mark - s.offset); s.end-m <= len(s.buf)/2 {
+				from = m
+			} else {
+				s.marked = false
+			}
 		}
-	}
-	if from > 0 {
-		s.end = copy(s.buf, s.buf[from:s.end])
-		s.offset += int64(from)
-		s.pos -= from
+		if from > 0 {
+			s.end = copy(s.buf, s.buf[from:s.end])
+			s.offset += int64(from)
+			s.pos -= from
+		}
 	}
 	if s.end == len(s.buf) {
 		// A single token longer than the buffer: grow, bounded by the reader's cap.
