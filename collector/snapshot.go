@@ -3,6 +3,7 @@
 package collector
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/ddiscope/ddiscope/catalog"
@@ -39,6 +40,35 @@ type Snapshot struct {
 	// (Kea: the HA relationships' subnet definitions, for the review across
 	// peers). Immutable, like the samples; nil when there is none.
 	Detail any
+
+	// refs counts who may still read the samples: the store while this is
+	// a target's latest snapshot, and each caller of Store.Targets or
+	// Store.Target until it calls Store.Release. stored says the store
+	// held it once: only a snapshot stored and let go by everyone can have
+	// its samples' memory reused by its poller (Reusable).
+	refs   atomic.Int32
+	stored atomic.Bool
+}
+
+func (s *Snapshot) acquire() {
+	if s != nil {
+		s.stored.Store(true)
+		s.refs.Add(1)
+	}
+}
+
+func (s *Snapshot) release() {
+	if s != nil {
+		s.refs.Add(-1)
+	}
+}
+
+// Reusable says whether nobody can read s's samples any more: the store
+// held s and replaced it, and every reader that got it from the store has
+// released it. A reader that never releases keeps s from being reused,
+// never the other way round.
+func (s *Snapshot) Reusable() bool {
+	return s.stored.Load() && s.refs.Load() <= 0
 }
 
 // Grouped returns a new slice of exactly src's samples, grouped by metric
@@ -47,6 +77,14 @@ type Snapshot struct {
 // Group's swaps along the permutation's cycles, which jump all over a 3 MB
 // slice, for a caller that keeps src as a buffer anyway.
 func Grouped(src []Sample, metrics int) []Sample {
+	return GroupedInto(nil, src, metrics)
+}
+
+// GroupedInto is Grouped writing into dst's memory when it is large enough
+// (a snapshot that is Reusable), allocating otherwise. A fresh slice of
+// 100,000 samples costs ten times the scatter itself: the runtime zeroes
+// it and the kernel faults its pages in.
+func GroupedInto(dst, src []Sample, metrics int) []Sample {
 	next := make([]int, metrics+1)
 	for i := range src {
 		next[src[i].Metric.Index+1]++
@@ -54,7 +92,12 @@ func Grouped(src []Sample, metrics int) []Sample {
 	for i := 1; i < len(next); i++ {
 		next[i] += next[i-1]
 	}
-	dst := make([]Sample, len(src))
+	if cap(dst) >= len(src) {
+		clear(dst[len(src):cap(dst)]) // hold on to nothing of the last poll
+		dst = dst[:len(src)]
+	} else {
+		dst = make([]Sample, len(src))
+	}
 	for i := range src {
 		m := src[i].Metric.Index
 		dst[next[m]] = src[i]

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -44,4 +45,44 @@ func values(s []Sample) []float64 {
 		out[i] = s[i].Value
 	}
 	return out
+}
+
+// A snapshot's memory may be reused once the store has replaced it and every
+// reader that got it from the store has let go of it; never before, and
+// never for a snapshot the store did not hold.
+func TestSnapshotReusableWhenStoreAndReadersLetGo(t *testing.T) {
+	store := NewStore()
+	store.Register("kea1", "kea")
+	first, second, dropped := &Snapshot{}, &Snapshot{}, &Snapshot{}
+	store.Success("kea1", first, 0, 0)
+	if first.Reusable() {
+		t.Fatal("the store's latest snapshot is reusable")
+	}
+	reader, _ := store.Targets()
+	one, _ := store.Target("kea1")
+	store.Success("kea1", second, 0, 0)
+	if first.Reusable() {
+		t.Fatal("a snapshot two readers hold is reusable once the store replaced it")
+	}
+	store.Release(reader...)
+	if first.Reusable() {
+		t.Fatal("a snapshot one reader still holds is reusable")
+	}
+	store.Release(one)
+	if !first.Reusable() {
+		t.Fatal("replaced and released by all, the snapshot is not reusable")
+	}
+	if dropped.Reusable() {
+		t.Fatal("a snapshot the store never held is reusable: whoever made it may still hand it out")
+	}
+	store.FailureWith("kea1", ReasonTimeout, errors.New("timeout"), 0, nil)
+	if !second.Reusable() {
+		t.Fatal("a failed poll left the replaced snapshot held")
+	}
+	third := &Snapshot{}
+	store.Success("kea1", third, 0, 0)
+	store.Remove("kea1")
+	if !third.Reusable() {
+		t.Fatal("a removed target's snapshot is still held")
+	}
 }

@@ -58,6 +58,10 @@ func (s *Store) Register(name, kind string) {
 func (s *Store) Remove(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if t, ok := s.targets[name]; ok {
+		t.Snapshot.release()
+		t.Partial.release()
+	}
 	delete(s.targets, name)
 	s.gen++
 }
@@ -102,6 +106,14 @@ func (s *Store) update(name string, f func(*TargetStatus)) {
 	}
 	t.Polls++
 	f(&t)
+	if t.Snapshot != old.Snapshot {
+		t.Snapshot.acquire()
+		old.Snapshot.release()
+	}
+	if t.Partial != old.Partial {
+		t.Partial.acquire()
+		old.Partial.release()
+	}
 	s.gen++
 	t.Generation = s.gen
 	s.targets[name] = &t
@@ -132,12 +144,16 @@ func (s *Store) Ready() (bool, string) {
 }
 
 // Targets returns every target's status, sorted by name, and a generation
-// number that changes whenever any of them does.
+// number that changes whenever any of them does. The caller should
+// Release them when it has done reading their snapshots, so that their
+// pollers may reuse the memory; one that does not only costs memory.
 func (s *Store) Targets() ([]*TargetStatus, uint64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]*TargetStatus, 0, len(s.targets))
 	for _, t := range s.targets {
+		t.Snapshot.acquire()
+		t.Partial.acquire()
 		out = append(out, t)
 	}
 	slices.SortFunc(out, func(a, b *TargetStatus) int {
@@ -152,10 +168,25 @@ func (s *Store) Targets() ([]*TargetStatus, uint64) {
 	return out, s.gen
 }
 
-// Target returns one target's status.
+// Target returns one target's status, to Release as Targets' are.
 func (s *Store) Target(name string) (*TargetStatus, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t, ok := s.targets[name]
+	if ok {
+		t.Snapshot.acquire()
+		t.Partial.acquire()
+	}
 	return t, ok
+}
+
+// Release says the caller of Targets or Target has done reading these
+// statuses' snapshots. Each status must be released once at most.
+func (s *Store) Release(targets ...*TargetStatus) {
+	for _, t := range targets {
+		if t != nil {
+			t.Snapshot.release()
+			t.Partial.release()
+		}
+	}
 }

@@ -17,7 +17,7 @@ import (
 
 // benchPoller is a poller whose dhcp4 configuration is already known, as it
 // is on every poll after the first (config-get is read only on change).
-func benchPoller(b *testing.B, subnets int) (*Poller, *daemonState) {
+func benchPoller(b testing.TB, subnets int) (*Poller, *daemonState) {
 	cat, err := catalog.New(catalog.All())
 	if err != nil {
 		b.Fatal(err)
@@ -51,24 +51,37 @@ func BenchmarkPoll(b *testing.B) {
 			}
 			// pools=false is Kea 2.2's shape, pools=true Kea 2.4+'s with two
 			// pools a subnet; samples=20 is Kea's default sample count.
-			b.Run(fmt.Sprintf("subnets=%d/pools=%v/samples=%d", n, shape.pools, samples), func(b *testing.B) {
-				body := keagen.StatisticGetAll4(n, samples, shape.pools)
-				p, ds := benchPoller(b, n)
-				b.SetBytes(int64(len(body)))
-				b.ReportAllocs()
-				var series int
-				for b.Loop() {
-					// As Poll does: gathered in the poller's buffer, grouped into the snapshot.
-					snap := &collector.Snapshot{Target: "kea1", Kind: "kea", Time: time.Now(), Samples: p.work[:0]}
-					if _, _, _, err := p.parseStats(ds, bytes.NewReader(body), snap); err != nil {
-						b.Fatal(err)
+			// reply=same polls the same reply each time: every statistic's
+			// text is as it was, and is replayed (entryMemo), as for an
+			// idle Kea. reply=changed alternates two replies whose every
+			// statistic differs (its timestamps), so nothing is replayed:
+			// the worst case, every statistic updated since the last poll.
+			body := keagen.StatisticGetAll4(n, samples, shape.pools)
+			other := bytes.ReplaceAll(body, []byte("2026-11-21 "), []byte("2026-11-22 "))
+			for _, reply := range []string{"same", "changed"} {
+				b.Run(fmt.Sprintf("subnets=%d/pools=%v/samples=%d/reply=%s", n, shape.pools, samples, reply), func(b *testing.B) {
+					p, ds := benchPoller(b, n)
+					b.SetBytes(int64(len(body)))
+					b.ReportAllocs()
+					var series, polls int
+					for b.Loop() {
+						r := body
+						if reply == "changed" && polls%2 == 1 {
+							r = other
+						}
+						polls++
+						// As Poll does: gathered in the poller's buffer, grouped into the snapshot.
+						snap := &collector.Snapshot{Target: "kea1", Kind: "kea", Time: time.Now(), Samples: p.work[:0]}
+						if _, _, _, err := p.parseStats(ds, bytes.NewReader(r), snap); err != nil {
+							b.Fatal(err)
+						}
+						p.group(snap)
+						series = len(snap.Samples)
 					}
-					p.group(snap)
-					series = len(snap.Samples)
-				}
-				b.ReportMetric(float64(series), "series")
-				b.ReportMetric(float64(len(body))/1e6, "reply-MB")
-			})
+					b.ReportMetric(float64(series), "series")
+					b.ReportMetric(float64(len(body))/1e6, "reply-MB")
+				})
+			}
 		}
 	}
 }

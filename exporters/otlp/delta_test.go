@@ -70,7 +70,7 @@ func TestDeltaTemporality(t *testing.T) {
 
 			// The next poll: every counter up by 10 but one, reset to 3; gauges up by 1.
 			old, _ := store.Target("kea1")
-			next := *old.Snapshot
+			next := collector.Snapshot{Target: old.Snapshot.Target, Kind: old.Snapshot.Kind, Time: old.Snapshot.Time, Detail: old.Snapshot.Detail}
 			next.Samples = append([]collector.Sample(nil), old.Snapshot.Samples...)
 			reset := -1
 			for i := range next.Samples {

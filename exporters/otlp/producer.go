@@ -81,6 +81,9 @@ type production struct {
 	cuts    []int
 	next    int // the batch to make next
 	left    int // points in the batches not made yet
+	// targets are the statuses the runs were read from, released to the
+	// store when the push ends.
+	targets []*collector.TargetStatus
 }
 
 // metricRuns are a metric's samples: one run in each set that has some.
@@ -231,6 +234,7 @@ func (p *snapshotProducer) start1() {
 			room = p.batch
 		}
 	}
+	pr.targets = targets // released when the push ends: its runs are their samples
 	p.push = pr
 
 	// A deriver's samples out of catalog order, or of another catalog, are
@@ -266,6 +270,9 @@ func (pr *production) at(run []collector.Sample, q int) int {
 // endPush forgets the push and, for delta temporality, the objects gone
 // since the last one.
 func (p *snapshotProducer) endPush() {
+	if p.push != nil {
+		p.store.Release(p.push.targets...)
+	}
 	p.push = nil
 	p.seq.end()
 	if p.live < len(p.ids) {

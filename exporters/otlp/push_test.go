@@ -127,7 +127,7 @@ func TestPushAfterTheSnapshotChanges(t *testing.T) {
 			// Each metric's samples reversed, every third dropped, and the
 			// first subnet's identity rebuilt with the same labels.
 			old, _ := store.Target("kea1")
-			next := *old.Snapshot
+			next := collector.Snapshot{Target: old.Snapshot.Target, Kind: old.Snapshot.Kind, Time: old.Snapshot.Time, Detail: old.Snapshot.Detail}
 			next.Samples = nil
 			var rebuilt *collector.Identity
 			for start := 0; start < len(old.Snapshot.Samples); {

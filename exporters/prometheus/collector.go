@@ -35,6 +35,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	targets, _ := c.store.Targets()
+	defer c.store.Release(targets...)
 	emit := func(s *collector.Sample) {
 		t := prometheus.GaugeValue
 		if s.Metric.Type == catalog.Counter {

@@ -77,6 +77,7 @@ func (h *Handler) Render() []byte {
 // write streams the exposition to w.
 func (h *Handler) write(w io.Writer) error {
 	targets, _ := h.store.Targets()
+	defer h.store.Release(targets...)
 	bufs, owned := h.owned.take()
 	defer h.owned.give(owned)
 	return h.writeTargets(w, targets, bufs)
@@ -127,6 +128,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Scrapes of the same generation share one body: its snapshots are the
 	// same, and the runtime metrics are gathered while they wait.
 	targets, gen := h.store.Targets()
+	defer h.store.Release(targets...) // after the render, which may be this scrape's
 	key := strconv.FormatUint(gen, 10)
 	if gz {
 		key += "/gzip"
@@ -148,6 +150,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) streamOne(w io.Writer, gz bool) {
 	h.streams.Add(1)
 	targets, _ := h.store.Targets()
+	defer h.store.Release(targets...)
 	if err := h.stream(w, targets, gz); err != nil {
 		h.log.Debug("writing /metrics", "err", err) // the scraper went away
 	}

@@ -74,9 +74,8 @@ func TestGzipKeepsUnchangedSegments(t *testing.T) {
 	} else {
 		samples[3].Value = v + 1
 	}
-	changed := *old
-	changed.Samples = samples
-	store.Success("kea1", &changed, time.Second, 0)
+	changed := &collector.Snapshot{Target: old.Target, Kind: old.Kind, Time: old.Time, Samples: samples}
+	store.Success("kea1", changed, time.Second, 0)
 	third := gzipScrape(h)
 	want := h.Render()
 	if got := unpack(t, third); !bytes.Equal(got, want) {
@@ -88,8 +87,9 @@ func TestGzipKeepsUnchangedSegments(t *testing.T) {
 
 	// A series gone shifts the segments after it: they are compressed
 	// again, and the body is still the render.
-	changed.Samples = append(append([]collector.Sample(nil), samples[:10]...), samples[11:]...)
-	store.Success("kea1", &changed, time.Second, 0)
+	fewer := &collector.Snapshot{Target: old.Target, Kind: old.Kind, Time: old.Time}
+	fewer.Samples = append(append([]collector.Sample(nil), samples[:10]...), samples[11:]...)
+	store.Success("kea1", fewer, time.Second, 0)
 	if got, want := unpack(t, gzipScrape(h)), h.Render(); !bytes.Equal(got, want) {
 		t.Fatal("after a series went the body differs from the render")
 	}
