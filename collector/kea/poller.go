@@ -63,10 +63,9 @@ type Poller struct {
 	// work is where a poll gathers its samples before they are grouped
 	// into the snapshot; kept across polls.
 	work []collector.Sample
-	// made are the last snapshots this poller made, newest last: the
-	// oldest that nobody reads any more (collector.Snapshot.Reusable)
-	// lends its memory to the next.
-	made []*collector.Snapshot
+	// recycler lends the memory of an older snapshot nobody reads any
+	// more to the next.
+	recycler collector.Recycler
 	// readBuf is what statistic-get-all is read through, kept across polls.
 	readBuf []byte
 	// agentReview is the Control Agent's configuration review, from the
@@ -234,32 +233,10 @@ const readBufSize = 256 << 10
 // identity of a configuration gone.
 func (p *Poller) group(snap *collector.Snapshot) {
 	p.work = snap.Samples
-	snap.Samples = collector.GroupedInto(p.reusable(len(p.work)), p.work, len(p.cat.Metrics))
+	snap.Samples = collector.GroupedInto(p.recycler.Memory(len(p.work)), p.work, len(p.cat.Metrics))
 	clear(p.work)
 	p.work = p.work[:0]
-	p.made = append(p.made, snap)
-}
-
-// maxMade bounds the snapshots kept to lend memory: the store's latest and
-// the one before it are usually still read; a third is usually free.
-const maxMade = 3
-
-// reusable returns the samples' memory of a snapshot nobody reads any more
-// that can hold n samples, or nil. Snapshots past maxMade are let go.
-func (p *Poller) reusable(n int) []collector.Sample {
-	for i, old := range p.made {
-		if old.Reusable() && cap(old.Samples) >= n {
-			mem := old.Samples
-			old.Samples = nil // a reader that broke the rules sees nothing, not another poll's samples
-			p.made = slices.Delete(p.made, i, i+1)
-			return mem[:0]
-		}
-	}
-	if len(p.made) >= maxMade {
-		clear(p.made[:len(p.made)-maxMade+1])
-		p.made = slices.Delete(p.made, 0, len(p.made)-maxMade+1)
-	}
-	return nil
+	p.recycler.Made(snap)
 }
 
 // keaAnswered says whether err is Kea's own answer (a result code), as
