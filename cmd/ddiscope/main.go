@@ -45,10 +45,15 @@ import (
 const defaultListen = ":19547"
 
 func main() {
-	// Go's default GOGC=100 is kept: GOGC=50, the default here before,
-	// held a 10,000-subnet daemon 4-9 MB lower but collected twice as often,
-	// and each collection after 15 s of sleep is paid cold; at Kea 3.0's
-	// 240,000 series it cost a fifth of a cycle's CPU (docs/benchmarks.md).
+	// A poll's garbage is small now that snapshots reuse their memory
+	// (collector.Recycler), but an OTLP push still makes a few MB of it:
+	// with Go's default GOGC=100 the heap may grow to twice the live data,
+	// and OTLP on cost 1.3-1.5 times the peak RSS of OTLP off at 10,000
+	// subnets, against 1.2 with 50, for a few ms more CPU a 15 s cycle
+	// (docs/benchmarks.md). GOGC and GOMEMLIMIT still win when set.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(50)
+	}
 	stampVersion(debug.ReadBuildInfo())
 	os.Exit(run(os.Args[1:]))
 }
