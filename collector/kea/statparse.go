@@ -109,14 +109,9 @@ func (s *scanner) statistics(stat func(name, raw []byte), odd func(name []byte))
 		raw, rawLen = s.offset+int64(s.pos-len(v)), len(v)
 		stat(name, v)
 	}
-	c, err := s.next()
-	if err != nil {
+	if err := s.open('{'); err != nil {
 		return err
 	}
-	if c != '{' {
-		return s.unexpected(c, "'{'")
-	}
-	s.pos++
 	for i := 0; ; i++ {
 		c, err := s.next()
 		if err != nil {
@@ -397,17 +392,25 @@ func (s *scanner) unexpected(c byte, want string) error {
 	return fmt.Errorf("offset %d: unexpected %q, expected %s", s.offset+int64(s.pos), c, want)
 }
 
-// object reads {"key": value, ...}, calling field for each key with the
-// scanner positioned at the value, which field must consume.
-func (s *scanner) object(field func(key []byte) error) error {
+// open consumes the next byte, which must be bracket.
+func (s *scanner) open(bracket byte) error {
 	c, err := s.next()
 	if err != nil {
 		return err
 	}
-	if c != '{' {
-		return s.unexpected(c, "'{'")
+	if c != bracket {
+		return s.unexpected(c, "'"+string(bracket)+"'")
 	}
 	s.pos++
+	return nil
+}
+
+// object reads {"key": value, ...}, calling field for each key with the
+// scanner positioned at the value, which field must consume.
+func (s *scanner) object(field func(key []byte) error) error {
+	if err := s.open('{'); err != nil {
+		return err
+	}
 	first := true
 	for {
 		c, err := s.next()
