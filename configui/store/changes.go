@@ -54,24 +54,18 @@ type Change struct {
 
 // StartChange records an attempt before Kea is touched and returns its id.
 func (s *Store) StartChange(ctx context.Context, c Change) (int64, error) {
-	if err := s.ready(); err != nil {
-		return 0, err
-	}
-	steps, err := json.Marshal(nonNil(c.Steps))
-	if err != nil {
-		return 0, err
-	}
-	var id int64
-	err = s.pool.QueryRow(ctx, `INSERT INTO changes (username, remote_addr, server, daemon, peers, summary, diff, status, error, steps)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		c.Username, c.RemoteAddr, c.Server, c.Daemon, c.Peers, c.Summary, c.Diff, ChangeRunning, c.Error, steps).Scan(&id)
-	return id, s.check(err)
+	return s.insertChange(ctx, c, ChangeRunning, false)
 }
 
 // RecordChange records an attempt that is over already (refused under the
 // lock: nothing was sent to Kea but reads), in one statement, so that it
 // is never left running.
 func (s *Store) RecordChange(ctx context.Context, c Change) (int64, error) {
+	return s.insertChange(ctx, c, c.Status, true)
+}
+
+// insertChange adds c with status, finished now when finished.
+func (s *Store) insertChange(ctx context.Context, c Change, status string, finished bool) (int64, error) {
 	if err := s.ready(); err != nil {
 		return 0, err
 	}
@@ -81,8 +75,8 @@ func (s *Store) RecordChange(ctx context.Context, c Change) (int64, error) {
 	}
 	var id int64
 	err = s.pool.QueryRow(ctx, `INSERT INTO changes (username, remote_addr, server, daemon, peers, summary, diff, status, error, steps, finished_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()) RETURNING id`,
-		c.Username, c.RemoteAddr, c.Server, c.Daemon, c.Peers, c.Summary, c.Diff, c.Status, c.Error, steps).Scan(&id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $11::boolean THEN now() END) RETURNING id`,
+		c.Username, c.RemoteAddr, c.Server, c.Daemon, c.Peers, c.Summary, c.Diff, status, c.Error, steps, finished).Scan(&id)
 	return id, s.check(err)
 }
 

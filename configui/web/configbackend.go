@@ -389,11 +389,7 @@ func (c *cbConflict) Error() string {
 // cbEditPage shows the add form, or the edit/delete form of one subnet
 // (operator).
 func (s *Server) cbEditPage(w http.ResponseWriter, r *http.Request) {
-	names := []string{"daemon"}
-	if r.PathValue("subnet_id") != "" {
-		names = append(names, "subnet_id")
-	}
-	k, l, ok := s.pageLabels(w, r, names...)
+	k, l, ok := s.cbPageLabels(w, r)
 	if !ok {
 		return
 	}
@@ -420,6 +416,16 @@ func (s *Server) cbEditPage(w http.ResponseWriter, r *http.Request) {
 	s.renderEdit(w, r, http.StatusOK, cbTitle(l, adding), d)
 }
 
+// cbPageLabels reads a backend subnet page's labels: the daemon, and the
+// subnet id unless the page adds one.
+func (s *Server) cbPageLabels(w http.ResponseWriter, r *http.Request) (config.Kea, inbox.PageLabels, bool) {
+	names := []string{"daemon"}
+	if r.PathValue("subnet_id") != "" {
+		names = append(names, "subnet_id")
+	}
+	return s.pageLabels(w, r, names...)
+}
+
 func (s *Server) cbEditData(l inbox.PageLabels, action string) *editData {
 	d := s.newEditData("cb-subnet", l, action)
 	var links rules.Links
@@ -431,11 +437,7 @@ func (s *Server) cbEditData(l inbox.PageLabels, action string) *editData {
 // change in one transaction under the pair's lock, recorded in the
 // change log.
 func (s *Server) cbEdit(w http.ResponseWriter, r *http.Request) {
-	names := []string{"daemon"}
-	if r.PathValue("subnet_id") != "" {
-		names = append(names, "subnet_id")
-	}
-	k, l, ok := s.pageLabels(w, r, names...)
+	k, l, ok := s.cbPageLabels(w, r)
 	if !ok {
 		return
 	}

@@ -93,3 +93,11 @@ func BenchmarkSegmentedGzip(b *testing.B) {
 		})
 	}
 }
+
+// stale makes every kept segment stale: the next body compresses all of
+// its own, into the kept segments' buffers.
+func (g *segmentedGzip) stale() {
+	for i := range g.segs {
+		g.segs[i].n = -1
+	}
+}

@@ -111,14 +111,6 @@ func (g *segmentedGzip) finish() error {
 	return g.err
 }
 
-// stale makes every kept segment stale: the next body compresses all of
-// its own, into the kept segments' buffers.
-func (g *segmentedGzip) stale() {
-	for i := range g.segs {
-		g.segs[i].n = -1
-	}
-}
-
 // sliceWriter appends to a byte slice it owns.
 type sliceWriter struct{ b []byte }
 
